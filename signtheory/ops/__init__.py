@@ -1,0 +1,20 @@
+"""Compiled primitives shared by every method: vector kernels with a fixed
+summation order, sign rules, and estimator updates."""
+
+from .estimators import ema_update, storm_update
+from .linalg import axpy, dot, dot2, norm1, norm2sq
+from .signs import ZERO_RULES, sign_of, sign_step, zero_rule_code
+
+__all__ = [
+    "ZERO_RULES",
+    "axpy",
+    "dot",
+    "dot2",
+    "ema_update",
+    "norm1",
+    "norm2sq",
+    "sign_of",
+    "sign_step",
+    "storm_update",
+    "zero_rule_code",
+]

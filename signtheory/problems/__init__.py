@@ -1,0 +1,46 @@
+"""Problem families with known constants (spec section 4).
+
+>>> from signtheory.problems import make_problem
+>>> prob = make_problem("nonconvex-lsq", d=20, m=100)
+>>> prob.kind
+'finite-sum'
+"""
+
+from ..errors import UnknownNameError
+from .base import FINITE_SUM, STOCHASTIC, Param, Problem
+from .logistic import NonconvexLogistic
+from .lsq import NonconvexLSQ
+from .smoothed import SmoothedSeparable
+from .sparse_quadratic import SparseNoiseQuadratic
+from .stream_lsq import StochasticLSQ
+
+PROBLEMS = {
+    cls.name: cls
+    for cls in (NonconvexLSQ, NonconvexLogistic, StochasticLSQ, SmoothedSeparable, SparseNoiseQuadratic)
+}
+
+
+def make_problem(name, **params) -> Problem:
+    """Build a problem by name; unknown names and parameters raise a clear error."""
+    if isinstance(name, Problem):
+        if params:
+            raise TypeError("pass parameters when building by name, not with a problem instance")
+        return name
+    if name not in PROBLEMS:
+        raise UnknownNameError("problem", name, PROBLEMS)
+    return PROBLEMS[name](**params)
+
+
+__all__ = [
+    "FINITE_SUM",
+    "PROBLEMS",
+    "STOCHASTIC",
+    "NonconvexLSQ",
+    "NonconvexLogistic",
+    "Param",
+    "Problem",
+    "SmoothedSeparable",
+    "SparseNoiseQuadratic",
+    "StochasticLSQ",
+    "make_problem",
+]
