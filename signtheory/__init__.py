@@ -1,1 +1,33 @@
-"""signtheory."""
+"""signtheory: sign-based stochastic optimization methods and empirical checks of
+their convergence theory.
+
+>>> import signtheory
+>>> trace = signtheory.run("ssvr", "nonconvex-lsq", T=200, seeds=2)  # doctest: +SKIP
+>>> trace.measures()["avg_grad_l1"]  # doctest: +SKIP
+"""
+
+from .engine.runner import run
+from .errors import (
+    DivergenceWarning,
+    IncompatibleProblemError,
+    InvalidParameterError,
+    SignTheoryError,
+    UnknownNameError,
+)
+from .methods import METHODS, get_method
+from .problems import PROBLEMS, make_problem
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "METHODS",
+    "PROBLEMS",
+    "DivergenceWarning",
+    "IncompatibleProblemError",
+    "InvalidParameterError",
+    "SignTheoryError",
+    "UnknownNameError",
+    "get_method",
+    "make_problem",
+    "run",
+]

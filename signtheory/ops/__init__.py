@@ -2,7 +2,7 @@
 summation order, sign rules, and estimator updates."""
 
 from .estimators import ema_update, storm_update
-from .linalg import axpy, dot, dot2, norm1, norm2sq
+from .linalg import axpy, dot, dot2, gradient_step, norm1, norm2sq
 from .signs import ZERO_RULES, sign_of, sign_step, zero_rule_code
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "dot",
     "dot2",
     "ema_update",
+    "gradient_step",
     "norm1",
     "norm2sq",
     "sign_of",

@@ -5,6 +5,8 @@ result is the same on every CPU and thread count (no ``fastmath``), while the
 independent accumulators keep the floating-point pipeline busy.
 """
 
+import math
+
 from .._jit import kernel
 
 
@@ -92,3 +94,14 @@ def norm1(x):
 @kernel
 def norm2sq(x):
     return dot(x, x)
+
+
+@kernel
+def gradient_step(x, g, eta):
+    """x <- x - eta * g, in place; returns False if x is no longer finite."""
+    ok = True
+    for k in range(x.shape[0]):
+        x[k] -= eta * g[k]
+        if not math.isfinite(x[k]):
+            ok = False
+    return ok

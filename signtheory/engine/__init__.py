@@ -1,0 +1,1 @@
+"""The run engine: draws, evaluation plan, compiled recording, replicates, traces."""

@@ -1,0 +1,114 @@
+"""The protocol between a method and the engine.
+
+A method module provides a :class:`~signtheory.methods.spec.MethodSpec`, a
+``schedule(problem, T)`` giving the theoretical hyperparameters for horizon T,
+and a compiled loop. Its :class:`Method` subclass says how much randomness a
+step consumes (:meth:`plan`), which arrays make up its state (:meth:`init_state`)
+and how to call the loop (:meth:`start`, :meth:`steps`).
+
+Kernels return ``(t_stop, calls)``: ``t_stop`` is the iteration at which a NaN
+or an infinity appeared, or ``t1`` when the chunk finished.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.draws import DrawPlan
+from ..errors import IncompatibleProblemError, InvalidParameterError
+from ..ops import zero_rule_code
+from ..validation import check_choice, check_real
+from .spec import Hyper, MethodSpec
+
+ZERO_RULE = Hyper(
+    "zero_rule",
+    lambda n, v: check_choice(n, v, ("zero", "plus", "random")),
+    "sign(0): 'zero' (0, default), 'plus' (+1) or 'random' (+-1 w.p. 1/2)",
+    "zero",
+)
+
+
+class Method:
+    spec: MethodSpec
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    # -- configuration -----------------------------------------------------------------
+    def schedule(self, problem, T: int, hp: dict) -> dict:
+        """Theoretical hyperparameters for horizon T; ``hp`` holds the validated
+        constant hyperparameters (schedule constants such as ``c_eta``)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def check_problem(self, problem) -> None:
+        if problem.kind not in self.spec.accepts:
+            raise IncompatibleProblemError(
+                "problem",
+                problem.name,
+                f"method '{self.name}' needs a problem of kind "
+                + " or ".join(self.spec.accepts)
+                + f"; '{problem.name}' is {problem.kind}",
+            )
+
+    def resolve(self, problem, T: int, overrides: dict | None = None) -> dict:
+        """Every hyperparameter used: the schedule for (T, d, m), then the overrides,
+        each validated."""
+        self.check_problem(problem)
+        overrides = dict(overrides or {})
+        known = {h.name: h for h in self.spec.hyper}
+        if "momentum" in overrides and "beta" in known:
+            if "beta" in overrides:
+                raise InvalidParameterError(
+                    "momentum", overrides["momentum"], "give either beta (fresh weight) or momentum "
+                    "(= 1 - beta), not both")
+            overrides["beta"] = _beta_from_momentum(overrides.pop("momentum"))
+        for key in overrides:
+            if key not in known:
+                raise InvalidParameterError(
+                    key, overrides[key],
+                    f"is not a hyperparameter of '{self.name}'; its hyperparameters are: "
+                    + ", ".join(known))
+        # constants first (the schedule reads them), then the schedule, then overrides
+        hp = {h.name: h.default for h in self.spec.hyper if h.default is not None}
+        hp.update({k: v for k, v in overrides.items() if k in hp})
+        hp = {k: known[k].check(k, v) for k, v in hp.items()}
+        hp.update(self.schedule(problem, T, hp))
+        hp.update(overrides)
+        return {name: known[name].check(name, hp[name]) for name in known}
+
+    # -- execution ---------------------------------------------------------------------
+    def plan(self, hp: dict, problem) -> DrawPlan:
+        raise NotImplementedError  # pragma: no cover
+
+    def init_state(self, problem, hp: dict) -> tuple:
+        raise NotImplementedError  # pragma: no cover
+
+    def start(self, pd, state, hp, draws0, rec) -> int:
+        """Work done before iteration 1 (e.g. an initial batch); returns oracle calls."""
+        return 0
+
+    def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
+        raise NotImplementedError  # pragma: no cover
+
+    def reference(self, problem, hp, draws0, draws, T):
+        """Plain NumPy implementation on the same draws: iterates x_1..x_{T+1}, calls."""
+        raise NotImplementedError  # pragma: no cover
+
+
+def _beta_from_momentum(momentum):
+    mu = check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
+    return 1.0 - mu
+
+
+def uniforms_for(hp: dict, d: int) -> int:
+    """Uniforms per step needed by the sign rule (one per coordinate for 'random')."""
+    return d if hp.get("zero_rule") == "random" else 0
+
+
+def rule(hp: dict) -> int:
+    return zero_rule_code(hp["zero_rule"])
+
+
+def empty_rows(n: int) -> np.ndarray:
+    return np.zeros((n, 0))
