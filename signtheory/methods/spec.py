@@ -3,8 +3,9 @@ hyperparameters, its theoretical schedule and the rate its theorem states."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 ANY_PROBLEM = ("finite-sum", "stochastic")
 FINITE_SUM_ONLY = ("finite-sum",)

@@ -8,7 +8,12 @@ import numpy as np
 
 from .._jit import kernel
 from ..ops import axpy, dot, dot2
-from ..validation import check_nonnegative, check_nonnegative_int, check_positive, check_positive_int
+from ..validation import (
+    check_nonnegative,
+    check_nonnegative_int,
+    check_positive,
+    check_positive_int,
+)
 from . import regularizer as reg
 from .base import FINITE_SUM, Param, Problem
 from .data import LSQ, pack

@@ -12,7 +12,7 @@ every problem family.
 """
 
 from .._jit import kernel
-from . import lsq, logistic, smoothed, sparse_quadratic, stream_lsq
+from . import logistic, lsq, smoothed, sparse_quadratic, stream_lsq
 from .data import LOGISTIC, LSQ, SMOOTHED, SPARSE_QUADRATIC, STREAM_LSQ
 
 

@@ -14,7 +14,12 @@ import numpy as np
 
 from .._jit import kernel
 from ..ops import axpy, dot, dot2
-from ..validation import check_nonnegative, check_nonnegative_int, check_positive, check_positive_int
+from ..validation import (
+    check_nonnegative,
+    check_nonnegative_int,
+    check_positive,
+    check_positive_int,
+)
 from . import regularizer as reg
 from .base import STOCHASTIC, Param, Problem
 from .data import STREAM_LSQ, pack

@@ -1,0 +1,189 @@
+"""The ``signtheory`` command.
+
+Exit codes: 0 success, 2 invalid input (the message names the parameter and what
+is allowed), 3 a run that diverged (its JSON is still printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from .errors import InvalidParameterError
+from .methods import METHODS
+from .problems import PROBLEMS, make_problem
+
+EXIT_INVALID = 2
+EXIT_DIVERGED = 3
+
+
+def parse_assignment(text: str, option: str) -> tuple[str, object]:
+    """``KEY=VALUE`` with VALUE read as int, float, bool or string."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not raw.strip():
+        raise InvalidParameterError(option, text, "must have the form KEY=VALUE, e.g. beta=0.5")
+    return key, parse_value(raw.strip())
+
+
+def parse_value(raw: str):
+    low = raw.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(raw)
+        except ValueError:
+            pass
+    return raw
+
+
+def _jsonable(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def cmd_methods(args) -> int:
+    entries = [m.spec.describe() for m in METHODS.values()]
+    if args.json:
+        print(json.dumps(entries, indent=2))
+        return 0
+    for e in entries:
+        print(f"{e['name']:<10} {e['setting']}")
+        print(f"{'':<10} measure {e['measure']}, rate {e['rate']}")
+        print(f"{'':<10} {e['citation']}")
+        print(f"{'':<10} provenance: {e['provenance']}\n")
+    return 0
+
+
+def cmd_problems(args) -> int:
+    entries = [_jsonable(cls().describe()) for cls in PROBLEMS.values()]
+    if args.json:
+        print(json.dumps(entries, indent=2))
+        return 0
+    for e in entries:
+        params = ", ".join(f"{k}={v['value']}" for k, v in e["parameters"].items())
+        c = e["constants"]
+        print(f"{e['name']:<24} {e['kind']}: {e['summary']}")
+        print(f"{'':<24} parameters: {params}")
+        print(f"{'':<24} L={c['L']:.4g} L_ms={c['L_ms']:.4g} sigma={c['sigma']} "
+              f"G_inf={c['G_inf']} Delta={c['delta']:.4g} ({c['region']})\n")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .engine.runner import run
+
+    hyper = dict(parse_assignment(s, "--set") for s in args.set)
+    pparams = dict(parse_assignment(s, "--pset") for s in args.pset)
+    for key in ("d", "m"):
+        if getattr(args, key) is not None:
+            pparams[key] = getattr(args, key)
+    if args.problem not in PROBLEMS:
+        make_problem(args.problem)  # raises the unknown-name error
+    known = {p.name for p in PROBLEMS[args.problem].params}
+    if "m" in pparams and "m" not in known:
+        raise InvalidParameterError(
+            "--m", pparams["m"], f"problem '{args.problem}' is stochastic and has no components")
+    measure = args.measure if args.measure in ("auto", "exact") else parse_value(args.measure)
+
+    bar = None
+    progress = None
+    if not args.no_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=args.T * args.seeds, desc=args.method, unit="it", delay=1.0,
+                   disable=None, file=sys.stderr, leave=False)
+        progress = bar.update
+    import warnings
+
+    from .errors import DivergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DivergenceWarning)
+        try:
+            trace = run(args.method, args.problem, args.T, seeds=args.seeds, seed=args.seed,
+                        problem_params=pparams, measure=measure, workers=args.workers,
+                        progress=progress, **hyper)
+        finally:
+            if bar is not None:
+                bar.close()
+    for w in caught:
+        print(f"signtheory: warning: {w.message}", file=sys.stderr)
+    result = _jsonable(trace.to_dict())
+    if args.json:
+        print(json.dumps(result))
+    else:
+        _print_summary(result)
+    return EXIT_DIVERGED if trace.diverged else 0
+
+
+def _print_summary(r: dict) -> None:
+    m = r["measures"]
+    hp = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                   for k, v in r["config"]["hyperparameters"].items())
+    print(f"{r['method']} on {r['problem']}  T={r['T']}  seeds={r['seeds']}  seed={r['seed']}")
+    print(f"  hyperparameters: {hp}")
+    print(f"  oracle calls:    {r['oracle_calls']}")
+    print(f"  avg ||grad f||_1 over iterates: {m['avg_grad_l1']:.6g} +- {m['avg_grad_l1_se']:.2g} "
+          f"({m['measure']}, {m['measure_points']} points)")
+    print(f"  avg ||grad f||_2 over iterates: {m['avg_grad_l2']:.6g}")
+    print(f"  final ||grad f||_1: {m['final_grad_l1']:.6g}   final f: {m['final_value']:.6g}")
+    print(f"  elapsed: {r['elapsed_s']:.2f} s")
+    if "diverged" in r:
+        print(f"  DIVERGED: {r['diverged']}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="signtheory", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("methods", help="list the methods with citations and rates")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_methods)
+
+    p = sub.add_parser("problems", help="list the problems with parameters and constants")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_problems)
+
+    p = sub.add_parser("run", help="run one method on one problem")
+    p.add_argument("method")
+    p.add_argument("--problem", required=True)
+    p.add_argument("--d", type=int, default=None, help="dimension")
+    p.add_argument("--m", type=int, default=None, help="components (finite sums)")
+    p.add_argument("--T", type=int, default=1000, help="horizon (default 1000)")
+    p.add_argument("--seeds", type=int, default=1, help="replicates (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a hyperparameter (repeatable)")
+    p.add_argument("--pset", action="append", default=[], metavar="KEY=VALUE",
+                   help="set a problem parameter (repeatable)")
+    p.add_argument("--measure", default="auto", help="'auto', 'exact' or a number of sampled iterates")
+    p.add_argument("--workers", type=int, default=None, help="threads for replicates (default: all)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InvalidParameterError as exc:
+        print(f"signtheory: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())
