@@ -13,8 +13,9 @@ from .signum import Signum
 from .spec import Hyper, MethodSpec, Rate
 from .ssvr import SSVR
 from .storm import STORM
+from .svrg import SVRG
 
-METHODS = {cls.spec.name: cls() for cls in (SGD, SignSGD, Signum, STORM, SSVR)}
+METHODS = {cls.spec.name: cls() for cls in (SGD, SignSGD, Signum, STORM, SSVR, SVRG)}
 
 
 def get_method(name) -> Method:

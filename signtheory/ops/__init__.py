@@ -1,7 +1,7 @@
 """Compiled primitives shared by every method: vector kernels with a fixed
 summation order, sign rules, and estimator updates."""
 
-from .estimators import ema_update, storm_update
+from .estimators import ema_update, storm_update, svrg_estimate
 from .linalg import axpy, dot, dot2, gradient_step, norm1, norm2sq
 from .signs import ZERO_RULES, sign_of, sign_step, zero_rule_code
 
@@ -17,5 +17,6 @@ __all__ = [
     "sign_of",
     "sign_step",
     "storm_update",
+    "svrg_estimate",
     "zero_rule_code",
 ]

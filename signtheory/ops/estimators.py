@@ -25,3 +25,10 @@ def storm_update(v, g_new, g_old, beta):
     keep = 1.0 - beta
     for k in range(v.shape[0]):
         v[k] = g_new[k] + keep * (v[k] - g_old[k])
+
+
+@kernel
+def svrg_estimate(v, g_cur, g_ref, mu_ref):
+    """SVRG: v <- grad f_i(x) - grad f_i(x_ref) + grad f(x_ref) (same component i)."""
+    for k in range(v.shape[0]):
+        v[k] = g_cur[k] - g_ref[k] + mu_ref[k]

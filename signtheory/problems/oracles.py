@@ -57,3 +57,9 @@ def full_eval(pd, x, g):
     elif kind == SPARSE_QUADRATIC:
         return sparse_quadratic.full_eval(pd, x, g)
     raise ValueError("unknown problem family code")
+
+
+@kernel
+def components(pd):
+    """m, the number of components of a finite-sum problem."""
+    return pd.A.shape[0]
