@@ -1,4 +1,4 @@
-"""The ``signtheory`` command.
+"""signtheory: sign-based stochastic optimization methods and checks of their theory.
 
 Exit codes: 0 success, 2 invalid input (the message names the parameter and what
 is allowed), 3 a run that diverged (its JSON is still printed).
@@ -12,7 +12,7 @@ import math
 import sys
 
 from .errors import InvalidParameterError
-from .methods import METHODS
+from .methods import METHODS, get_method
 from .problems import PROBLEMS, make_problem
 
 EXIT_INVALID = 2
@@ -86,8 +86,9 @@ def cmd_run(args) -> int:
     for key in ("d", "m"):
         if getattr(args, key) is not None:
             pparams[key] = getattr(args, key)
+    get_method(args.method)  # unknown names fail here, method first
     if args.problem not in PROBLEMS:
-        make_problem(args.problem)  # raises the unknown-name error
+        make_problem(args.problem)
     known = {p.name for p in PROBLEMS[args.problem].params}
     if "m" in pparams and "m" not in known:
         raise InvalidParameterError(
@@ -116,13 +117,18 @@ def cmd_run(args) -> int:
             if bar is not None:
                 bar.close()
     for w in caught:
-        print(f"signtheory: warning: {w.message}", file=sys.stderr)
+        if issubclass(w.category, DivergenceWarning):
+                print(f"signtheory: warning: {w.message}", file=sys.stderr)
     result = _jsonable(trace.to_dict())
     if args.json:
         print(json.dumps(result))
     else:
         _print_summary(result)
     return EXIT_DIVERGED if trace.diverged else 0
+
+
+def _fmt(value, spec=".6g") -> str:
+    return "n/a" if value is None else format(value, spec)
 
 
 def _print_summary(r: dict) -> None:
@@ -132,10 +138,11 @@ def _print_summary(r: dict) -> None:
     print(f"{r['method']} on {r['problem']}  T={r['T']}  seeds={r['seeds']}  seed={r['seed']}")
     print(f"  hyperparameters: {hp}")
     print(f"  oracle calls:    {r['oracle_calls']}")
-    print(f"  avg ||grad f||_1 over iterates: {m['avg_grad_l1']:.6g} +- {m['avg_grad_l1_se']:.2g} "
+    se = "" if m["avg_grad_l1_se"] is None else f" +- {_fmt(m['avg_grad_l1_se'], '.2g')}"
+    print(f"  avg ||grad f||_1 over iterates: {_fmt(m['avg_grad_l1'])}{se} "
           f"({m['measure']}, {m['measure_points']} points)")
-    print(f"  avg ||grad f||_2 over iterates: {m['avg_grad_l2']:.6g}")
-    print(f"  final ||grad f||_1: {m['final_grad_l1']:.6g}   final f: {m['final_value']:.6g}")
+    print(f"  avg ||grad f||_2 over iterates: {_fmt(m['avg_grad_l2'])}")
+    print(f"  final ||grad f||_1: {_fmt(m['final_grad_l1'])}   final f: {_fmt(m['final_value'])}")
     print(f"  elapsed: {r['elapsed_s']:.2f} s")
     if "diverged" in r:
         print(f"  DIVERGED: {r['diverged']}")
@@ -183,6 +190,9 @@ def main(argv=None) -> int:
     except InvalidParameterError as exc:
         print(f"signtheory: error: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except BrokenPipeError:  # e.g. `signtheory methods | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

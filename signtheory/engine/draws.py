@@ -2,9 +2,8 @@
 
 A method declares a :class:`DrawPlan`; the engine draws the randomness of a
 chunk of steps up front and hands the arrays to the kernel. The NumPy reference
-implementations read the same arrays, so both paths see identical samples
-(spec pitfall 10), and a run's randomness does not depend on how many threads
-execute it.
+implementations read the same arrays, so both paths see identical samples, and
+a run's randomness does not depend on how many threads execute it.
 
 Streams: each replicate ``r`` of a run with seed ``s`` owns
 ``SeedSequence(s, spawn_key=(r, purpose))`` for the purposes below.

@@ -6,7 +6,7 @@ M(T) = (1/T) sum_{t=1}^T ||grad f(x_t)||. The engine computes it
 * ``exact``: at every iterate x_1..x_T; or
 * ``sampled``: at K indices drawn uniformly with replacement from {1..T} with the
   replicate's own measurement stream -- an unbiased estimate of M(T) whose
-  within-run standard error is reported (spec section 1.5).
+  within-run standard error is reported.
 
 ``auto`` picks ``exact`` when T full-gradient evaluations cost at most about
 2e9 flops, and otherwise samples as many points as that budget allows (at least

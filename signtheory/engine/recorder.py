@@ -4,7 +4,9 @@ A :class:`Recorder` holds the sorted list of iterations ``t`` (1-based, iterates
 x_1 ... x_{T+1}) at which the exact gradient is evaluated, and the arrays that
 receive the results. Methods call :func:`observe` once per iteration with the
 current iterate and estimator; it costs one comparison unless ``t`` is listed.
-Measurement gradients are never counted as oracle calls.
+Measurement gradients are never counted as oracle calls. The calls recorded
+with x_t are those spent up to and including the estimator that step t uses
+(at t = T + 1: every call of the run).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class Recorder(NamedTuple):
     l2: np.ndarray  # (n,) ||grad f(x_t)||_2
     err: np.ndarray  # (n,) ||v_t - grad f(x_t)||_2^2 (NaN where no estimator)
     agree: np.ndarray  # (n,) fraction of coordinates where sign(v_t) = sign(grad f(x_t))
-    calls: np.ndarray  # (n,) oracle calls spent before x_t
+    calls: np.ndarray  # (n,) oracle calls spent through the estimator used at step t
     xs: np.ndarray  # (n or 0, d) iterates, kept on request
     g: np.ndarray  # (d,) work buffer
 

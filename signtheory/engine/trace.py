@@ -1,6 +1,6 @@
 """The result of a run: per-replicate arrays plus the summary the CLI prints.
 
-Every array has one row per replicate. Measures follow the spec's names:
+Every array has one row per replicate. Measures:
 ``avg_grad_l1`` = M1(T) = (1/T) sum_t ||grad f(x_t)||_1 (the l1 norm at a uniformly
 drawn iterate), ``avg_grad_l2`` = M2(T), ``avg_grad_l2sq`` = M2sq(T).
 """

@@ -54,10 +54,10 @@ def loop(pd, x, g, idx, z, eta, t0, t1, rec, calls):
         j = t - t0
         batch_grad(pd, x, idx[j], z[j], g)  # g_t
         calls += idx.shape[1]
-        if not observe(pd, rec, t, x, g, True, calls - idx.shape[1]):
+        if not observe(pd, rec, t, x, g, True, calls):
             return t, calls
         if not gradient_step(x, g, eta):  # x_{t+1} = x_t - eta g_t
-            return t + 1, calls
+            return t, calls
     return t1, calls
 
 

@@ -63,7 +63,7 @@ def loop(pd, x, g, m, idx, z, u, eta, beta, zero_rule, t0, t1, rec, calls):
         batch_grad(pd, x, idx[j], z[j], g)  # g_t
         calls += idx.shape[1]
         ema_update(m, g, beta)  # m_t = (1 - beta) m_{t-1} + beta g_t
-        if not observe(pd, rec, t, x, m, True, calls - idx.shape[1]):
+        if not observe(pd, rec, t, x, m, True, calls):
             return t, calls
         if not sign_step(x, m, eta, zero_rule, u[j]):  # x_{t+1} = x_t - eta sign(m_t)
             return t, calls

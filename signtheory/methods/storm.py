@@ -11,7 +11,8 @@ Pseudocode (non-adaptive schedule; beta is the weight of the fresh gradient)::
         if t < T:
             v_{t+1} = g(x_{t+1}; xi_{t+1}) + (1 - beta)(v_t - g(x_t; xi_{t+1}))   # same samples
 
-Theoretical guarantee: with eta = T^{-1/3}/L, beta = T^{-2/3} and B0 = T^{1/3},
+Theoretical guarantee: with eta = T^{-1/3}/L (L the mean-squared smoothness L_ms),
+beta = T^{-2/3} and B0 = T^{1/3},
 
     E ||grad f(x_tau)||_2 = O(T^{-1/2} + sigma^{1/3} T^{-1/3}).
 
@@ -64,7 +65,7 @@ def loop(pd, x, x_prev, v, g_new, g_old, idx, z, eta, beta, t0, t1, T, rec, call
             return t, calls
         x_prev[:] = x
         if not gradient_step(x, v, eta):  # x_{t+1} = x_t - eta v_t
-            return t + 1, calls
+            return t, calls
         if t < T:
             batch_grad_pair(pd, x, x_prev, idx[j], z[j], g_new, g_old)  # same samples, two points
             calls += 2 * idx.shape[1]

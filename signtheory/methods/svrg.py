@@ -67,7 +67,7 @@ def loop(pd, x, x_ref, mu, v, g_cur, g_ref, idx, z, eta, I, t0, t1, rec, calls):
         if not observe(pd, rec, t, x, v, True, calls):
             return t, calls
         if not gradient_step(x, v, eta):  # x_{t+1} = x_t - eta v_t
-            return t + 1, calls
+            return t, calls
     return t1, calls
 
 

@@ -1,7 +1,7 @@
 """Gradient-estimator recursions, written once for every method.
 
-In every recursion ``beta`` is the weight of the fresh gradient (spec section
-1.8): ``beta = 1`` means no memory; momentum is ``1 - beta``.
+In every recursion ``beta`` is the weight of the fresh gradient:
+``beta = 1`` means no memory; momentum is ``1 - beta``.
 """
 
 from .._jit import kernel
@@ -20,7 +20,7 @@ def storm_update(v, g_new, g_old, beta):
     """STORM / SSVR: v <- g_new + (1 - beta)(v - g_old).
 
     ``g_new`` and ``g_old`` must be the gradients of the *same* samples at the
-    new and the previous iterate (spec pitfall 1).
+    new and the previous iterate.
     """
     keep = 1.0 - beta
     for k in range(v.shape[0]):

@@ -1,6 +1,6 @@
 """Sign with an explicit rule for zero, and the sign step x <- x - eta sign(v).
 
-Rules (spec section 1.3), passed to kernels as integer codes:
+Rules, passed to kernels as integer codes:
 
 ``"zero"`` (code 0, default)
     sign(0) = 0: the coordinate does not move (NumPy's behaviour).

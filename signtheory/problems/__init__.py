@@ -1,4 +1,4 @@
-"""Problem families with known constants (spec section 4).
+"""Problem families with known constants.
 
 >>> from signtheory.problems import make_problem
 >>> prob = make_problem("nonconvex-lsq", d=20, m=100)
@@ -6,7 +6,7 @@
 'finite-sum'
 """
 
-from ..errors import UnknownNameError
+from ..errors import InvalidParameterError, UnknownNameError
 from .base import FINITE_SUM, STOCHASTIC, Param, Problem
 from .logistic import NonconvexLogistic
 from .lsq import NonconvexLSQ
@@ -24,7 +24,9 @@ def make_problem(name, **params) -> Problem:
     """Build a problem by name; unknown names and parameters raise a clear error."""
     if isinstance(name, Problem):
         if params:
-            raise TypeError("pass parameters when building by name, not with a problem instance")
+            raise InvalidParameterError(
+                "problem_params", params, "must be empty when a built problem is given; "
+                "pass parameters with a problem name instead")
         return name
     if name not in PROBLEMS:
         raise UnknownNameError("problem", name, PROBLEMS)

@@ -1,4 +1,4 @@
-"""Random designs shared by the regression families (spec section 4.1, P1).
+"""Random designs shared by the regression families.
 
 Rows are drawn from N(0, diag(s)^2) with s_k decaying geometrically so that the
 covariance has condition number ``cond``, then normalised to unit l2 norm: every
@@ -24,10 +24,12 @@ def unit_rows(rng: np.random.Generator, m: int, d: int, cond: float) -> np.ndarr
     return A
 
 
-def planted(rng: np.random.Generator, d: int, radius: float) -> np.ndarray:
-    """A planted vector drawn uniformly on the l2 sphere of ``radius``."""
+def planted(rng: np.random.Generator, d: int, scale: float) -> np.ndarray:
+    """A planted vector drawn uniformly on the l2 sphere of radius ``scale * sqrt(d)``:
+    its coordinates have root-mean-square ``scale`` whatever d, so that a_i^T x_nat
+    is of order ``scale`` for unit-norm rows a_i."""
     w = rng.standard_normal(d)
-    return radius * w / np.linalg.norm(w)
+    return scale * np.sqrt(d) * w / np.linalg.norm(w)
 
 
 def top_eigenvalue_of_gram(A: np.ndarray) -> float:

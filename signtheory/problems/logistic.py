@@ -1,5 +1,5 @@
 """``nonconvex-logistic``: finite-sum logistic regression with the nonconvex
-regularizer (spec section 4.1, P1).
+regularizer.
 
 f_i(x) = log(1 + exp(-b_i a_i^T x)) + lam * sum_k psi(x_k),  b_i in {-1, +1}.
 Sample gradients are bounded everywhere: ||grad f_i||_inf <= ||a_i||_inf + 0.65 lam,
@@ -82,7 +82,8 @@ class NonconvexLogistic(NonconvexLSQ):
     summary = "finite-sum logistic regression with the nonconvex regularizer; bounded gradients"
     citation = "nonconvex regularized logistic regression (SSVR experiments, arXiv 2406.00489)"
     d_scaling = (
-        "Unit-norm rows and a planted x_nat of l2 norm `radius`, x0 = 0: L <= 1/4 + 2 lam and "
+        "Unit-norm rows and a planted x_nat with coordinates of root-mean-square `radius` "
+        "(margins a_i^T x_nat of order radius for every d), x0 = 0: L <= 1/4 + 2 lam and "
         "G_inf <= max_i ||a_i||_inf + 0.65 lam for every d (G_inf shrinks like d^-1/2 for "
         "dense rows); f(x0) = log 2 exactly, so Delta <= log 2 for every d and m."
     )

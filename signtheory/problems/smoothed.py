@@ -1,5 +1,5 @@
 """``smoothed-separable``: a Gaussian-smoothed separable nonconvex function
-(spec section 4.1, P2(b) with the isotropic scaling of P3).
+scaled isotropically in d.
 
 In the coordinates y = sqrt(d) x, the objective is f(x) = (1/d) sum_k h_s(y_k) with
 h(y) = p y^2/2 + q (1 - cos(omega y)) and h_s = E h(y + xi), xi ~ N(0, s^2). A
@@ -61,7 +61,8 @@ class SmoothedSeparable(Problem):
     name = "smoothed-separable"
     kind = STOCHASTIC
     summary = "Gaussian-smoothed separable nonconvex function, closed-form population gradient"
-    citation = "test family of the signtheory specification (P2(b), P3); profile p y^2/2 + q(1 - cos omega y)"
+    citation = ("synthetic test family: Gaussian smoothing of p y^2/2 + q(1 - cos omega y) per coordinate, "
+                "isotropically scaled in d")
     d_scaling = (
         "Isotropic: f_d(x) = (1/d) sum_k h_s(sqrt(d) x_k) with every y_k = sqrt(d) x_k seeing the "
         "same 1-D law and starting at y0. Then L = L_ms = p + q omega^2, sigma, Delta = "

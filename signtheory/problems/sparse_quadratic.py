@@ -1,4 +1,4 @@
-"""``sparse-noise-quadratic``: the toy problem of the signSGD paper (spec P6).
+"""``sparse-noise-quadratic``: the toy problem of the signSGD paper.
 
 f(x) = ||x||^2 / 2 with stochastic gradient g = x + scale * xi * e_1, xi ~ N(0, 1):
 all the noise sits on the first coordinate. At the default d = 100 and scale = 100

@@ -1,4 +1,4 @@
-"""``stochastic-lsq``: the streaming version of nonconvex least squares (spec P2).
+"""``stochastic-lsq``: the streaming version of nonconvex least squares.
 
 Each call draws fresh data a ~ N(0, C) with C = diag(c), trace(C) = 1, and
 b = a^T x_nat + eps, eps ~ N(0, noise^2). The population objective is separable
@@ -95,16 +95,18 @@ class StochasticLSQ(Problem):
     summary = "streaming nonconvex least squares: fresh Gaussian data each call, exact population gradient"
     citation = "stochastic version of the SSVR experiments' regression problem (arXiv 2406.00489)"
     d_scaling = (
-        "trace(C) = 1 and ||x_nat||_2 = radius with x0 = 0: L <= max_k c_k + 2 lam <= 1 + 2 lam, "
-        "L_ms <= sqrt(c_max (1 + 2 c_max)) + 2 lam, sigma^2(x) = u^T C u + u^T C^2 u + noise^2 "
-        "(u = x - x_nat) and Delta <= radius^2/2 are all bounded uniformly in d."
+        "trace(C) = 1 and x_nat has coordinates of root-mean-square `radius`, x0 = 0: "
+        "L <= max_k c_k + 2 lam <= 1 + 2 lam, L_ms <= sqrt(c_max (1 + 2 c_max)) + 2 lam, "
+        "sigma^2(x0) = u^T C u + u^T C^2 u + noise^2 (u = x0 - x_nat) and Delta <= f(x0) "
+        "~ radius^2/2 + noise^2/2 are bounded uniformly in d; the data curvature per direction "
+        "is about 1/d, so scale lam like 1/d to keep the landscape's shape when d is swept."
     )
     params = (
         Param("d", 50, check_positive_int, "dimension"),
         Param("cond", 10.0, check_cond, "condition number of the feature covariance C (>= 1)"),
         Param("noise", 0.5, check_nonnegative, "standard deviation of the label noise eps"),
-        Param("lam", 0.1, check_nonnegative, "weight of the nonconvex regularizer"),
-        Param("radius", 1.0, check_positive, "l2 norm of the planted vector x_nat"),
+        Param("lam", 0.01, check_nonnegative, "weight of the nonconvex regularizer"),
+        Param("radius", 1.0, check_positive, "root-mean-square coordinate of the planted x_nat"),
         Param("instance_seed", 0, check_nonnegative_int, "seed of x_nat (not of the run)"),
     )
 
@@ -146,7 +148,7 @@ class StochasticLSQ(Problem):
     def compute_constants(self):
         cmax = float(self.c.max())
         lam, radius = self.lam, self.config["radius"]
-        rho = 3.0 * radius
+        rho = 3.0 * radius * np.sqrt(self.d)
         _, per_coord = separable_minimum(self.c, self.x_nat, lam)
         f_star = float(per_coord.sum() + 0.5 * self.noise**2)
         f_x0 = self.value(self.x0)
@@ -154,7 +156,8 @@ class StochasticLSQ(Problem):
             "L": cmax + reg.PSI_CURVATURE_MAX * lam,
             "L_ms": float(np.sqrt(cmax * (1.0 + 2.0 * cmax)) + reg.PSI_CURVATURE_MAX * lam),
             "region": f"||x||_2 <= {rho:g}",
-            "sigma": float(np.sqrt((cmax + cmax**2) * (rho + radius) ** 2 + self.noise**2)),
+            "sigma": float(np.sqrt((cmax + cmax**2) * (rho + float(np.linalg.norm(self.x_nat))) ** 2
+                                   + self.noise**2)),
             "sigma_at_x0": self.sigma_at(self.x0),
             "G_inf": None,
             "G_inf_note": "unbounded: the features are Gaussian",
