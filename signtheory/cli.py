@@ -92,7 +92,7 @@ def cmd_run(args) -> int:
     known = {p.name for p in PROBLEMS[args.problem].params}
     if "m" in pparams and "m" not in known:
         raise InvalidParameterError(
-            "--m", pparams["m"], f"problem '{args.problem}' is stochastic and has no components")
+            "m", pparams["m"], f"problem '{args.problem}' is stochastic and has no components")
     measure = args.measure if args.measure in ("auto", "exact") else parse_value(args.measure)
 
     bar = None

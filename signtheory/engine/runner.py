@@ -82,7 +82,7 @@ def run(
     problem = make_problem(problem, **(problem_params or {}))
     hp = method.resolve(problem, T, hyper)
     mode, K = measure_mode(problem, T, measure)
-    workers = check_positive_int("workers", workers or os.cpu_count() or 1)
+    workers = check_positive_int("workers", (os.cpu_count() or 1) if workers is None else workers)
 
     lock = Lock()
 

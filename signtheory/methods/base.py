@@ -12,6 +12,8 @@ or an infinity appeared, or ``t1`` when the chunk finished.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..engine.draws import DrawPlan
@@ -94,6 +96,12 @@ class Method:
     def reference(self, problem, hp, draws0, draws, T):
         """Plain NumPy implementation on the same draws: iterates x_1..x_{T+1}, calls."""
         raise NotImplementedError  # pragma: no cover
+
+
+def ratio(num: float, den: float) -> float:
+    """num / den, infinite when den is 0 (a schedule dividing by a zero constant
+    yields an infinite value, which the checks reject unless it is overridden)."""
+    return math.inf if den == 0 else num / den
 
 
 def _beta_from_momentum(momentum):

@@ -26,7 +26,7 @@ from ..engine.recorder import observe
 from ..ops import gradient_step
 from ..problems.oracles import batch_grad
 from ..validation import check_positive, check_positive_int
-from .base import Method
+from .base import Method, ratio
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
 
 SPEC = MethodSpec(
@@ -77,7 +77,9 @@ class SGD(Method):
         c = problem.constants()
         L, delta = c["L"], max(c["delta"], 1e-12)
         sigma = c["sigma"] if c.get("sigma") is not None else c["sigma_at_x0"]
-        eta = 1.0 / L if sigma == 0 else min(1.0 / L, math.sqrt(2 * delta / (L * sigma**2 * T)))
+        eta = ratio(1.0, L)
+        if sigma > 0:
+            eta = min(eta, math.sqrt(ratio(2 * delta, L * sigma**2 * T)))
         return {"eta": hp["c_eta"] * eta}
 
     def plan(self, hp, problem):

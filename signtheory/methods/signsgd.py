@@ -27,7 +27,7 @@ from ..ops import sign_step
 from ..ops.reference import sign
 from ..problems.oracles import batch_grad
 from ..validation import check_positive, check_positive_int
-from .base import ZERO_RULE, Method, rule, uniforms_for
+from .base import ZERO_RULE, Method, ratio, rule, uniforms_for
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
 
 SPEC = MethodSpec(
@@ -80,7 +80,7 @@ class SignSGD(Method):
 
     def schedule(self, problem, T, hp):
         L = problem.constants()["L"]
-        return {"eta": hp["c_eta"] / math.sqrt(problem.d * L * T), "B": T}
+        return {"eta": hp["c_eta"] * ratio(1.0, math.sqrt(problem.d * L * T)), "B": T}
 
     def plan(self, hp, problem):
         return DrawPlan(0, hp["B"], uniforms_for(hp, problem.d))

@@ -30,7 +30,7 @@ from ..ops import gradient_step, storm_update
 from ..problems.oracles import batch_grad_pair
 from ..validation import check_fresh_weight, check_positive, check_positive_int
 from . import ssvr
-from .base import Method
+from .base import Method, ratio
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
 
 SPEC = MethodSpec(
@@ -97,7 +97,7 @@ class STORM(Method):
     def schedule(self, problem, T, hp):
         L = problem.constants()["L_ms"]
         return {
-            "eta": hp["c_eta"] * T ** (-1 / 3) / L,
+            "eta": hp["c_eta"] * ratio(T ** (-1 / 3), L),
             "beta": min(1.0, hp["c_beta"] * T ** (-2 / 3)),
             "B0": math.ceil(hp["c_0"] * T ** (1 / 3)),
             "B1": 1,

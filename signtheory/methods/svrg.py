@@ -29,7 +29,7 @@ from ..engine.recorder import observe
 from ..ops import gradient_step, svrg_estimate
 from ..problems.oracles import batch_grad_pair, components, full_eval
 from ..validation import check_positive, check_positive_int
-from .base import Method
+from .base import Method, ratio
 from .spec import FINITE_SUM_ONLY, Hyper, MethodSpec, Rate
 
 SPEC = MethodSpec(
@@ -93,7 +93,7 @@ class SVRG(Method):
 
     def schedule(self, problem, T, hp):
         L = problem.constants()["L_max"]
-        return {"I": problem.m, "eta": hp["c_eta"] / (L * problem.m ** (2 / 3))}
+        return {"I": problem.m, "eta": hp["c_eta"] * ratio(1.0, L * problem.m ** (2 / 3))}
 
     def plan(self, hp, problem):
         return DrawPlan(0, hp["B"], 0)
