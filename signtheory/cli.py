@@ -118,7 +118,7 @@ def cmd_run(args) -> int:
                 bar.close()
     for w in caught:
         if issubclass(w.category, DivergenceWarning):
-                print(f"signtheory: warning: {w.message}", file=sys.stderr)
+            print(f"signtheory: warning: {w.message}", file=sys.stderr)
     result = _jsonable(trace.to_dict())
     if args.json:
         print(json.dumps(result))

@@ -35,7 +35,7 @@ class Trace:
     measure_mode: str
     measure_points: int
     checkpoints: np.ndarray  # (n_ck,) iteration t of each checkpoint (iterate x_t)
-    ck_calls: np.ndarray  # (R, n_ck) oracle calls spent before x_t
+    ck_calls: np.ndarray  # (R, n_ck) oracle calls spent through the estimator step t uses
     ck_value: np.ndarray  # (R, n_ck)
     ck_grad_l1: np.ndarray  # (R, n_ck)
     ck_grad_l2: np.ndarray  # (R, n_ck)

@@ -6,8 +6,9 @@ and a compiled loop. Its :class:`Method` subclass says how much randomness a
 step consumes (:meth:`plan`), which arrays make up its state (:meth:`init_state`)
 and how to call the loop (:meth:`start`, :meth:`steps`).
 
-Kernels return ``(t_stop, calls)``: ``t_stop`` is the iteration at which a NaN
-or an infinity appeared, or ``t1`` when the chunk finished.
+Kernels return ``(t_stop, calls)``: ``t_stop`` is the iteration t whose
+evaluation, estimator or step produced a NaN or an infinity (for a failed
+step, the non-finite point is x_{t+1}), or ``t1`` when the chunk finished.
 """
 
 from __future__ import annotations

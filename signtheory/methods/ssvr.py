@@ -92,6 +92,13 @@ def schedule(problem, T, hp):
 
 def reference(problem, hp, draws0, draws, T):
     """Plain NumPy SSVR on the same draws; returns (iterates x_1..x_{T+1}, calls)."""
+    return storm_trajectory(
+        problem, hp["beta"], draws0, draws, T,
+        lambda v, j: hp["eta"] * sign(v, hp["zero_rule"], draws.u[j]))
+
+
+def storm_trajectory(problem, beta, draws0, draws, T, displacement):
+    """The STORM recursion in plain NumPy, stepping x <- x - displacement(v_t, t - 1)."""
     x = problem.x0.copy()
     v = problem.batch_grad(x, draws0.idx[0], draws0.z[0])
     calls = draws0.idx.shape[1]
@@ -99,12 +106,12 @@ def reference(problem, hp, draws0, draws, T):
     for t in range(1, T + 1):
         j = t - 1
         x_prev = x
-        x = x - hp["eta"] * sign(v, hp["zero_rule"], draws.u[j])
+        x = x - displacement(v, j)
         xs.append(x)
         if t < T:
             g_new = problem.batch_grad(x, draws.idx[j], draws.z[j])
             g_old = problem.batch_grad(x_prev, draws.idx[j], draws.z[j])
-            v = g_new + (1 - hp["beta"]) * (v - g_old)
+            v = g_new + (1 - beta) * (v - g_old)
             calls += 2 * draws.idx.shape[1]
     return np.array(xs), calls
 

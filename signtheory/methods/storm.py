@@ -74,21 +74,8 @@ def loop(pd, x, x_prev, v, g_new, g_old, idx, z, eta, beta, t0, t1, T, rec, call
 
 
 def reference(problem, hp, draws0, draws, T):
-    x = problem.x0.copy()
-    v = problem.batch_grad(x, draws0.idx[0], draws0.z[0])
-    calls = draws0.idx.shape[1]
-    xs = [x.copy()]
-    for t in range(1, T + 1):
-        j = t - 1
-        x_prev = x
-        x = x - hp["eta"] * v
-        xs.append(x)
-        if t < T:
-            g_new = problem.batch_grad(x, draws.idx[j], draws.z[j])
-            g_old = problem.batch_grad(x_prev, draws.idx[j], draws.z[j])
-            v = g_new + (1 - hp["beta"]) * (v - g_old)
-            calls += 2 * draws.idx.shape[1]
-    return np.array(xs), calls
+    """Plain NumPy STORM on the same draws; returns (iterates x_1..x_{T+1}, calls)."""
+    return ssvr.storm_trajectory(problem, hp["beta"], draws0, draws, T, lambda v, j: hp["eta"] * v)
 
 
 class STORM(Method):

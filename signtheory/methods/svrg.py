@@ -45,7 +45,7 @@ SPEC = MethodSpec(
         Hyper("B", check_positive_int, "components per step", 1),
         Hyper("c_eta", check_positive, "constant of the step schedule", 1.0),
     ),
-    schedule="I = m, B = 1, eta = c_eta / (L m^2/3)",
+    schedule="I = m, B = 1, eta = c_eta / (L_max m^2/3)",
     rate=Rate("l2", "O(m^{1/3} N^{-1/2})", {"T": -0.5, "N": -0.5, "m": 1 / 3}),
     oracle_calls="N = m ceil(T / I) + 2 B T",
     provenance="standard",
