@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..engine.draws import DrawPlan
 from ..errors import IncompatibleProblemError, InvalidParameterError
 from ..ops import zero_rule_code
@@ -117,7 +115,3 @@ def uniforms_for(hp: dict, d: int) -> int:
 
 def rule(hp: dict) -> int:
     return zero_rule_code(hp["zero_rule"])
-
-
-def empty_rows(n: int) -> np.ndarray:
-    return np.zeros((n, 0))

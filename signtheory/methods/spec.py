@@ -4,7 +4,7 @@ hyperparameters, its theoretical schedule and the rate its theorem states."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 ANY_PROBLEM = ("finite-sum", "stochastic")
@@ -49,7 +49,6 @@ class MethodSpec:
     rate: Rate
     oracle_calls: str
     provenance: str
-    variants: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
         return {

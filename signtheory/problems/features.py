@@ -8,7 +8,7 @@ component's smoothness is then bounded by 1 (+ 2*lam) whatever the dimension.
 import numpy as np
 from scipy.optimize import minimize
 
-from ..validation import check_positive, check_positive_int, check_real
+from ..validation import check_real
 
 
 def covariance_scales(d: int, cond: float) -> np.ndarray:
@@ -51,9 +51,3 @@ def best_minimum(fun_and_grad, starts, maxiter: int = 500) -> tuple[float, np.nd
 
 def check_cond(name, value):
     return check_real(name, value, low=1.0)
-
-
-CHECKS = {
-    "positive": check_positive,
-    "positive_int": check_positive_int,
-}
