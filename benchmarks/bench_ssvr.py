@@ -125,9 +125,9 @@ def run_compiled(pd, x1, v1, draws, eta, beta, rule, rec):
     n = draws.idx.shape[0]
     d = x1.shape[0]
     x, v = x1.copy(), v1.copy()
-    x_prev, g_new, g_old = np.zeros(d), np.zeros(d), np.zeros(d)
+    x_prev = np.zeros(d)
     t0 = time.perf_counter()
-    t_stop, _ = ssvr_mod.loop(pd, x, x_prev, v, g_new, g_old, draws.idx, draws.z, draws.u,
+    t_stop, _ = ssvr_mod.loop(pd, x, x_prev, v, draws.idx, draws.z, draws.u,
                               eta, beta, rule, 1, n + 1, n + 1, rec, 0)
     elapsed = time.perf_counter() - t0
     if t_stop != n + 1:

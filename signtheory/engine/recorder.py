@@ -2,8 +2,8 @@
 
 A :class:`Recorder` holds the sorted list of iterations ``t`` (1-based, iterates
 x_1 ... x_{T+1}) at which the exact gradient is evaluated, and the arrays that
-receive the results. Methods call :func:`observe` once per iteration with the
-current iterate and estimator; it costs one comparison unless ``t`` is listed.
+receive the results. Methods call :func:`observe` with the current iterate and
+estimator at every iteration for which :func:`due` is true.
 Measurement gradients are never counted as oracle calls. The calls recorded
 with x_t are those spent up to and including the estimator that step t uses
 (at t = T + 1: every call of the run).
@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._jit import kernel
+from .._jit import inline_kernel, kernel
 from ..ops import norm1, norm2sq
 from ..problems.oracles import full_eval
 
@@ -47,12 +47,27 @@ def make_recorder(ev_t: np.ndarray, d: int, keep_iterates: bool = False) -> Reco
     )
 
 
+@inline_kernel
+def due(ev_t, pos, t):
+    """True if iterate x_t is listed for evaluation. Method loops guard
+    :func:`observe` with it, called as ``due(rec.ev_t, rec.pos, t)``: inlined and
+    given two arrays, it costs one comparison per iteration, whereas passing the
+    whole recorder to a function costs a reference count per array."""
+    p = pos[0]
+    return p < ev_t.shape[0] and ev_t[p] == t
+
+
 @kernel
 def observe(pd, rec, t, x, v, has_v, calls):
     """Evaluate x_t if t is listed. Returns False if the evaluation is not finite."""
     p = rec.pos[0]
     if p >= rec.ev_t.shape[0] or rec.ev_t[p] != t:
         return True
+    return _evaluate(pd, rec, p, x, v, has_v, calls)
+
+
+@kernel
+def _evaluate(pd, rec, p, x, v, has_v, calls):
     g = rec.g
     val = full_eval(pd, x, g)
     rec.value[p] = val

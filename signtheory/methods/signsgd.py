@@ -22,7 +22,7 @@ import numpy as np
 
 from .._jit import kernel
 from ..engine.draws import DrawPlan
-from ..engine.recorder import observe
+from ..engine.recorder import due, observe
 from ..ops import sign_step
 from ..ops.reference import sign
 from ..problems.oracles import batch_grad
@@ -58,7 +58,7 @@ def loop(pd, x, g, idx, z, u, eta, zero_rule, t0, t1, rec, calls):
         j = t - t0
         batch_grad(pd, x, idx[j], z[j], g)  # g_t = minibatch mean at x_t
         calls += idx.shape[1]
-        if not observe(pd, rec, t, x, g, True, calls):
+        if due(rec.ev_t, rec.pos, t) and not observe(pd, rec, t, x, g, True, calls):
             return t, calls
         if not sign_step(x, g, eta, zero_rule, u[j]):  # x_{t+1} = x_t - eta sign(g_t)
             return t, calls

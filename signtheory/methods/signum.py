@@ -24,7 +24,7 @@ import numpy as np
 
 from .._jit import kernel
 from ..engine.draws import DrawPlan
-from ..engine.recorder import observe
+from ..engine.recorder import due, observe
 from ..ops import ema_update, sign_step
 from ..ops.reference import sign
 from ..problems.oracles import batch_grad
@@ -63,7 +63,7 @@ def loop(pd, x, g, m, idx, z, u, eta, beta, zero_rule, t0, t1, rec, calls):
         batch_grad(pd, x, idx[j], z[j], g)  # g_t
         calls += idx.shape[1]
         ema_update(m, g, beta)  # m_t = (1 - beta) m_{t-1} + beta g_t
-        if not observe(pd, rec, t, x, m, True, calls):
+        if due(rec.ev_t, rec.pos, t) and not observe(pd, rec, t, x, m, True, calls):
             return t, calls
         if not sign_step(x, m, eta, zero_rule, u[j]):  # x_{t+1} = x_t - eta sign(m_t)
             return t, calls

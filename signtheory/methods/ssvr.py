@@ -26,10 +26,10 @@ import numpy as np
 
 from .._jit import kernel
 from ..engine.draws import DrawPlan
-from ..engine.recorder import observe
-from ..ops import sign_step, storm_update
+from ..engine.recorder import due, observe
+from ..ops import scale, sign_step
 from ..ops.reference import sign
-from ..problems.oracles import batch_grad, batch_grad_pair
+from ..problems.oracles import batch_grad, batch_grad_combo
 from ..validation import check_fresh_weight, check_positive, check_positive_int
 from .base import ZERO_RULE, Method, rule, uniforms_for
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
@@ -66,18 +66,19 @@ def start(pd, x, v, idx0, z0):
 
 
 @kernel
-def loop(pd, x, x_prev, v, g_new, g_old, idx, z, u, eta, beta, zero_rule, t0, t1, T, rec, calls):
+def loop(pd, x, x_prev, v, idx, z, u, eta, beta, zero_rule, t0, t1, T, rec, calls):
     for t in range(t0, t1):
         j = t - t0
-        if not observe(pd, rec, t, x, v, True, calls):
+        if due(rec.ev_t, rec.pos, t) and not observe(pd, rec, t, x, v, True, calls):
             return t, calls
         x_prev[:] = x
         if not sign_step(x, v, eta, zero_rule, u[j]):  # x_{t+1} = x_t - eta sign(v_t)
             return t, calls
         if t < T:
-            batch_grad_pair(pd, x, x_prev, idx[j], z[j], g_new, g_old)  # same samples, two points
+            # v_{t+1} = g(x_{t+1}; xi) + (1 - beta)(v_t - g(x_t; xi)), the same samples xi at both
+            scale(v, 1.0 - beta)
+            batch_grad_combo(pd, x, 1.0, x_prev, beta - 1.0, idx[j], z[j], v)
             calls += 2 * idx.shape[1]
-            storm_update(v, g_new, g_old, beta)
     return t1, calls
 
 
@@ -127,15 +128,15 @@ class SSVR(Method):
 
     def init_state(self, problem, hp):
         d = problem.d
-        return (problem.x0.copy(), np.zeros(d), np.zeros(d), np.zeros(d), np.zeros(d))
+        return (problem.x0.copy(), np.zeros(d), np.zeros(d))
 
     def start(self, pd, state, hp, draws0, rec):
-        x, _, v, _, _ = state
+        x, _, v = state
         return start(pd, x, v, draws0.idx, draws0.z)
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
-        x, x_prev, v, g_new, g_old = state
-        return loop(pd, x, x_prev, v, g_new, g_old, draws.idx, draws.z, draws.u,
+        x, x_prev, v = state
+        return loop(pd, x, x_prev, v, draws.idx, draws.z, draws.u,
                     hp["eta"], hp["beta"], rule(hp), t0, t1, T, rec, calls)
 
     def reference(self, problem, hp, draws0, draws, T):

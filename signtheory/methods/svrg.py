@@ -25,7 +25,7 @@ import numpy as np
 
 from .._jit import kernel
 from ..engine.draws import DrawPlan
-from ..engine.recorder import observe
+from ..engine.recorder import due, observe
 from ..ops import gradient_step, svrg_estimate
 from ..problems.oracles import batch_grad_pair, components, full_eval
 from ..validation import check_positive, check_positive_int
@@ -64,7 +64,7 @@ def loop(pd, x, x_ref, mu, v, g_cur, g_ref, idx, z, eta, I, t0, t1, rec, calls):
         batch_grad_pair(pd, x, x_ref, idx[j], z[j], g_cur, g_ref)  # same components, two points
         calls += 2 * idx.shape[1]
         svrg_estimate(v, g_cur, g_ref, mu)
-        if not observe(pd, rec, t, x, v, True, calls):
+        if due(rec.ev_t, rec.pos, t) and not observe(pd, rec, t, x, v, True, calls):
             return t, calls
         if not gradient_step(x, v, eta):  # x_{t+1} = x_t - eta v_t
             return t, calls

@@ -1,8 +1,7 @@
-"""Compiled primitives shared by every method: vector kernels with a fixed
-summation order, sign rules, and estimator updates."""
+"""Compiled primitives shared by every method: vector kernels, sign rules and estimator updates."""
 
 from .estimators import ema_update, storm_update, svrg_estimate
-from .linalg import axpy, dot, dot2, gradient_step, norm1, norm2sq
+from .linalg import axpy, dot, dot2, gradient_step, norm1, norm2sq, scale
 from .signs import ZERO_RULES, sign_of, sign_step, zero_rule_code
 
 __all__ = [
@@ -14,6 +13,7 @@ __all__ = [
     "gradient_step",
     "norm1",
     "norm2sq",
+    "scale",
     "sign_of",
     "sign_step",
     "storm_update",

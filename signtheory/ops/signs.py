@@ -11,8 +11,6 @@ Rules, passed to kernels as integer codes:
     from the run's own stream (one per coordinate and step).
 """
 
-import math
-
 from .._jit import kernel
 from ..validation import check_choice
 
@@ -38,17 +36,31 @@ def sign_of(u, rule, r):
 
 
 @kernel
+def all_finite(v):
+    """True if no entry of ``v`` is NaN or infinite (a branch-free pass that vectorizes)."""
+    bad = 0
+    for k in range(v.shape[0]):
+        bad |= v[k] - v[k] != 0.0  # NaN for NaN and +-inf
+    return bad == 0
+
+
+@kernel
 def sign_step(x, v, eta, rule, u):
     """x <- x - eta * sign(v), in place.
 
     ``u`` holds one uniform per coordinate when ``rule`` is 2 and may be empty
-    otherwise. Returns False (and leaves ``x`` untouched from the first bad
-    coordinate on) if ``v`` holds a NaN or an infinity.
+    otherwise. Returns False, and leaves ``x`` untouched, if ``v`` holds a NaN
+    or an infinity.
     """
-    for k in range(x.shape[0]):
-        vk = v[k]
-        if not math.isfinite(vk):
-            return False
-        r = u[k] if rule == 2 else 0.5
-        x[k] -= eta * sign_of(vk, rule, r)
+    if not all_finite(v):
+        return False
+    n = x.shape[0]
+    if rule == 0:
+        for k in range(n):
+            vk = v[k]
+            x[k] -= eta * (1.0 if vk > 0.0 else (-1.0 if vk < 0.0 else 0.0))
+    else:
+        for k in range(n):
+            r = u[k] if rule == 2 else 0.5
+            x[k] -= eta * sign_of(v[k], rule, r)
     return True

@@ -60,6 +60,20 @@ def batch_grads(pd, x1, x2, idx, z, both, g1, g2):
 
 
 @kernel
+def batch_combo(pd, x1, c1, x2, c2, idx, z, out):
+    """out += c1 * (mean gradient of components ``idx`` at x1) + c2 * (the same at x2),
+    with one pass over each row."""
+    A, b, lam = pd.A, pd.b, pd.p[0]
+    w = 1.0 / idx.shape[0]
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        a = A[i]
+        u1, u2 = dot2(a, x1, x2)
+        axpy(w * (c1 * loss_slope(u1, b[i]) + c2 * loss_slope(u2, b[i])), a, out)
+    reg.add_grad_pair(c1 * lam, x1, c2 * lam, x2, out)
+
+
+@kernel
 def full_eval(pd, x, g):
     A, b, lam = pd.A, pd.b, pd.p[0]
     m = A.shape[0]

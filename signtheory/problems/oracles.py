@@ -1,15 +1,19 @@
 """Compiled oracles: one entry point per oracle, dispatching on the family code.
 
-Methods call only these three functions, so a method kernel is compiled once for
+Methods call only these functions, so a method kernel is compiled once for
 every problem family.
 
 ``batch_grad(pd, x, idx, z, g)``
     g <- mean gradient of the batch (rows of ``idx``/``z``) at x.
 ``batch_grad_pair(pd, x1, x2, idx, z, g1, g2)``
     the same samples evaluated at two points (STORM-type corrections).
+``batch_grad_combo(pd, x1, c1, x2, c2, idx, z, out)``
+    out += c1 g1 + c2 g2 for those two gradients, fused where the family allows.
 ``full_eval(pd, x, g)``
     g <- exact full (finite sum) or population gradient; returns f(x).
 """
+
+import numpy as np
 
 from .._jit import kernel
 from . import logistic, lsq, smoothed, sparse_quadratic, stream_lsq
@@ -41,6 +45,29 @@ def batch_grad(pd, x, idx, z, g):
 @kernel
 def batch_grad_pair(pd, x1, x2, idx, z, g1, g2):
     _batch(pd, x1, x2, idx, z, True, g1, g2)
+
+
+@kernel
+def batch_grad_combo(pd, x1, c1, x2, c2, idx, z, out):
+    """out += c1 * g(x1; S) + c2 * g(x2; S) for the batch S of ``idx``/``z``.
+
+    The STORM-type estimators evaluate the same samples at two points and need
+    only this combination; the linear-model families compute it in one pass over
+    each sample, the others through :func:`batch_grad_pair`.
+    """
+    kind = pd.kind
+    if kind == LSQ:
+        lsq.batch_combo(pd, x1, c1, x2, c2, idx, z, out)
+    elif kind == LOGISTIC:
+        logistic.batch_combo(pd, x1, c1, x2, c2, idx, z, out)
+    elif kind == STREAM_LSQ:
+        stream_lsq.batch_combo(pd, x1, c1, x2, c2, idx, z, out)
+    else:
+        g1 = np.empty_like(out)
+        g2 = np.empty_like(out)
+        _batch(pd, x1, x2, idx, z, True, g1, g2)
+        for k in range(out.shape[0]):
+            out[k] += c1 * g1[k] + c2 * g2[k]
 
 
 @kernel

@@ -33,6 +33,18 @@ def add_grad(lam, x, g):
 
 
 @kernel
+def add_grad_pair(lam1, x1, lam2, x2, g):
+    """g += lam1 * psi'(x1) + lam2 * psi'(x2), in one pass."""
+    if lam1 != 0.0 or lam2 != 0.0:
+        for k in range(x1.shape[0]):
+            u = x1[k]
+            w = x2[k]
+            s = 1.0 + u * u
+            r = 1.0 + w * w
+            g[k] += lam1 * 2.0 * u / (s * s) + lam2 * 2.0 * w / (r * r)  # = add_grad when lam2 = 0
+
+
+@kernel
 def value(lam, x):
     """lam * sum_k psi(x_k)."""
     if lam == 0.0:

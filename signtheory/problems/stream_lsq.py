@@ -50,6 +50,20 @@ def batch_grads(pd, x1, x2, idx, z, both, g1, g2):
 
 
 @kernel
+def batch_combo(pd, x1, c1, x2, c2, idx, z, out):
+    """out += c1 * (mean gradient of the samples ``z`` at x1) + c2 * (the same at x2)."""
+    x_nat, lam = pd.b, pd.p[0]
+    d = x1.shape[0]
+    w = 1.0 / z.shape[0]
+    for j in range(z.shape[0]):
+        a = z[j, :d]
+        target = dot(a, x_nat) + z[j, d]
+        u1, u2 = dot2(a, x1, x2)
+        axpy(w * (c1 * (u1 - target) + c2 * (u2 - target)), a, out)
+    reg.add_grad_pair(c1 * lam, x1, c2 * lam, x2, out)
+
+
+@kernel
 def full_eval(pd, x, g):
     x_nat, c, lam, noise = pd.b, pd.c, pd.p[0], pd.p[1]
     total = 0.5 * noise * noise
