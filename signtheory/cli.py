@@ -78,6 +78,42 @@ def cmd_problems(args) -> int:
     return 0
 
 
+def parse_heterogeneity(text: str) -> dict:
+    """'homogeneous', 'shift:ZETA' or 'dirichlet:ALPHA' -> keyword arguments of split()."""
+    mode, _, value = text.partition(":")
+    allowed = "'homogeneous', 'shift:ZETA' (ZETA >= 0) or 'dirichlet:ALPHA' (ALPHA > 0)"
+    if mode == "homogeneous" and not value:
+        return {"mode": "homogeneous"}
+    if mode in ("shift", "dirichlet") and value:
+        try:
+            number = float(value)
+        except ValueError:
+            raise InvalidParameterError("--heterogeneity", text, allowed) from None
+        return {"mode": mode, ("zeta" if mode == "shift" else "alpha"): number}
+    raise InvalidParameterError("--heterogeneity", text, allowed)
+
+
+def distributed_options(args) -> dict:
+    """The run() keywords of --n, --heterogeneity, --backend and --timeout (voting methods only)."""
+    method = get_method(args.method)
+    given = {k: getattr(args, k) for k in ("n", "heterogeneity", "backend", "timeout")
+             if getattr(args, k) is not None}
+    if not getattr(method, "distributed", False):
+        if given:
+            flag = next(iter(given))
+            raise InvalidParameterError(f"--{flag}", given[flag], f"only for majority-vote methods; "
+                                        f"'{method.name}' runs on one node")
+        return {}
+    out = {"n": given.get("n", 1)}
+    if "heterogeneity" in given:
+        out["split"] = parse_heterogeneity(given["heterogeneity"])
+    if "backend" in given:
+        out["backend"] = given["backend"]
+    if "timeout" in given:
+        out["timeout"] = given["timeout"]
+    return out
+
+
 def cmd_run(args) -> int:
     from .engine.runner import run
 
@@ -94,6 +130,7 @@ def cmd_run(args) -> int:
         raise InvalidParameterError(
             "m", pparams["m"], f"problem '{args.problem}' is stochastic and has no components")
     measure = args.measure if args.measure in ("auto", "exact") else parse_value(args.measure)
+    distributed = distributed_options(args)
 
     bar = None
     progress = None
@@ -112,7 +149,7 @@ def cmd_run(args) -> int:
         try:
             trace = run(args.method, args.problem, args.T, seeds=args.seeds, seed=args.seed,
                         problem_params=pparams, measure=measure, workers=args.workers,
-                        progress=progress, **hyper)
+                        progress=progress, **distributed, **hyper)
         finally:
             if bar is not None:
                 bar.close()
@@ -173,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pset", action="append", default=[], metavar="KEY=VALUE",
                    help="set a problem parameter (repeatable)")
     p.add_argument("--measure", default="auto", help="'auto', 'exact' or a number of sampled iterates")
+    p.add_argument("--n", type=int, default=None, help="workers (majority-vote methods; default 1)")
+    p.add_argument("--heterogeneity", default=None, metavar="SPLIT",
+                   help="how data is split among workers: 'homogeneous' (default), 'shift:ZETA' or "
+                   "'dirichlet:ALPHA'")
+    p.add_argument("--backend", default=None, help="'inline' (default), 'processes' or 'mpi'")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds a round may wait for a worker before the run fails (processes, mpi)")
     p.add_argument("--workers", type=int, default=None, help="threads for replicates (default: all)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")

@@ -50,3 +50,29 @@ class IncompatibleProblemError(InvalidParameterError):
 
 class DivergenceWarning(RuntimeWarning):
     """A run produced NaN or Inf and was stopped; its trace ends there."""
+
+
+class WorkerFailure(SignTheoryError, RuntimeError):
+    """A worker of a multi-process run (the ``processes`` or ``mpi`` backend) died,
+    stopped answering within the timeout, or raised an error.
+
+    Attributes
+    ----------
+    worker : int or None
+        The worker (0-based) that failed first (None when it cannot be told).
+    round : int or None
+        The round it was in (0: start-up, before round 1).
+    reason : str
+        What happened, e.g. ``"died (exit code -9)"`` or ``"did not answer within 60 s"``.
+    """
+
+    def __init__(self, worker: int | None, round: int | None, reason: str, backend: str = ""):
+        self.worker = worker
+        self.round = round
+        self.reason = reason
+        prefix = f"{backend} backend: " if backend else ""
+        if worker is None:  # the run failed before a worker could be named
+            super().__init__(f"{prefix}{reason}")
+            return
+        where = "during start-up" if not round else f"in round {round}"
+        super().__init__(f"{prefix}worker {worker} {where}: {reason}")

@@ -15,7 +15,8 @@ from signtheory.cli import main
 
 CORE_METHODS = {"sgd", "signsgd", "signum", "storm", "ssvr"}
 ALL_PROBLEMS = {"nonconvex-lsq", "nonconvex-logistic", "stochastic-lsq", "smoothed-separable",
-                "sparse-noise-quadratic"}
+                "sparse-noise-quadratic", "tv1d-denoise", "tv2d-denoise", "l1-lsq",
+                "mv-counterexample"}
 RUN = ["run", "ssvr", "--problem", "nonconvex-lsq", "--d", "20", "--T", "300", "--seeds", "2"]
 
 

@@ -28,6 +28,13 @@ def expect_invalid(parameter, fn, *args, **kwargs):
     return exc
 
 
+def problem_for(name):
+    """A small problem the method accepts (composite methods need a composite problem)."""
+    if METHODS[name].spec.composite:
+        return "l1-lsq"
+    return "nonconvex-lsq" if "finite-sum" in METHODS[name].spec.accepts else "stochastic-lsq"
+
+
 def run_small(method="ssvr", problem="nonconvex-lsq", T=20, **kw):
     params = dict(SMALL) if problem in PROBLEMS and PROBLEMS[problem].kind == "finite-sum" else {"d": 5}
     params.update(kw.pop("problem_params", {}))
@@ -55,7 +62,7 @@ def test_unknown_problem():
 
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_unknown_hyperparameter(name):
-    problem = "nonconvex-lsq" if "finite-sum" in METHODS[name].spec.accepts else "stochastic-lsq"
+    problem = problem_for(name)
     exc = expect_invalid("learning_rate", run_small, method=name, problem=problem, learning_rate=0.1)
     assert "eta" in str(exc)  # lists the method's hyperparameters
 
@@ -69,7 +76,7 @@ def test_unknown_problem_parameter():
 @pytest.mark.parametrize("eta", [0, 0.0, -1e-3, float("inf"), float("nan"), "fast"])
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_eta_must_be_positive(name, eta):
-    problem = "nonconvex-lsq" if "finite-sum" in METHODS[name].spec.accepts else "stochastic-lsq"
+    problem = problem_for(name)
     expect_invalid("eta", run_small, method=name, problem=problem, eta=eta)
 
 

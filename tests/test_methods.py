@@ -20,7 +20,7 @@ from signtheory.methods import METHODS
 from signtheory.ops import ZERO_RULES, sign_of, sign_step
 from signtheory.ops.reference import sign as np_sign
 
-SIGN_METHODS = ("signsgd", "signum", "ssvr")
+SIGN_METHODS = ("signsgd", "signum", "ssvr", "signsgd-sim")
 
 # Small, non-trivial batch sizes (the theory defaults are 1 for most methods).
 OVERRIDES = {
@@ -30,13 +30,26 @@ OVERRIDES = {
     "storm": {"B0": 4, "B1": 2},
     "ssvr": {"B0": 4, "B1": 2},
     "svrg": {"I": 15, "B": 2},
+    "signrr": {"c_eta": 0.5},  # the reshuffling methods take one component per step
+    "signrvr": {"gamma0_scaling": "inv_sqrt_m"},
+    "signrvm": {"beta": 0.3},
+    "ef-signsgd": {"B": 3},
+    "signsgd-sim": {"B": 2},
+    "signsvrg": {"I": 15, "B": 2},
+    "spider": {"I": 5, "B": 3},
+    "ssvr-fs": {"I": 15, "B": 2},
 }
 
 
 def compatible(method_name, problem_name):
-    from signtheory.problems import PROBLEMS
-
-    return PROBLEMS[problem_name].kind in METHODS[method_name].spec.accepts
+    """The method's own check (problem kind, and composite problems for composite methods only)."""
+    if getattr(METHODS[method_name], "distributed", False):
+        return False  # the majority-vote methods have their own reference (tests/test_voting.py)
+    try:
+        METHODS[method_name].check_problem(small_problem(problem_name))
+    except st.IncompatibleProblemError:
+        return False
+    return True
 
 
 PARITY_CASES = [(m, p) for m in sorted(METHODS) for p in PROBLEM_NAMES if compatible(m, p)]
@@ -343,6 +356,21 @@ def calls_through(name, hp, t, m):
         return hp["B0"] + 2 * hp["B1"] * (t - 1)  # N = B0 + 2 B1 (T - 1)
     if name == "svrg":
         return m * math.ceil(t / hp["I"]) + 2 * hp["B"] * t  # N = m ceil(T/I) + 2 B T
+    if name in ("signrr", "signrvm"):
+        return t  # N = T: one component per step
+    if name == "signrvr":
+        return m * math.ceil(t / m) + 2 * t  # N = m ceil(T/m) + 2 T: a full gradient per epoch
+    if name in ("ef-signsgd", "signsgd-sim"):
+        return hp["B"] * t  # N = B T
+    if name == "signsvrg" and hp["loop"] == "epoch":
+        return m * math.ceil(t / hp["I"]) + 2 * hp["B"] * t  # N = m ceil(T/I) + 2 B T
+    refreshes = math.ceil(t / hp.get("I", 1))
+    if name == "spider" or (name == "ssvr-fs" and hp["variant"] in ("spider", "spider_sqrt")):
+        return m * refreshes + 2 * hp["B"] * (t - refreshes)  # no batch at the refresh steps
+    if name == "ssvr-fs" and hp["variant"] == "storm_svrg":
+        return m * refreshes + 3 * hp["B"] * (t - 1)  # N = m ceil(T/I) + 3 B (T - 1)
+    if name == "ssvr-fs":  # storm_svrg_reset: v = g_ref at every refresh
+        return m * refreshes + 3 * hp["B"] * (t - refreshes)
     return None
 
 

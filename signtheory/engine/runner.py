@@ -15,7 +15,7 @@ from threading import Lock
 
 import numpy as np
 
-from ..errors import DivergenceWarning
+from ..errors import DivergenceWarning, InvalidParameterError
 from ..methods import get_method
 from ..problems import make_problem
 from ..validation import check_nonnegative_int, check_positive_int
@@ -41,6 +41,10 @@ def run(
     keep_iterates=False,
     workers=None,
     progress=None,
+    n=None,
+    split=None,
+    backend="inline",
+    timeout=None,
     **hyper,
 ) -> Trace:
     """Run ``method`` on ``problem`` for ``T`` iterations and ``seeds`` replicates.
@@ -67,6 +71,11 @@ def run(
         Threads running replicates (default: all cores). Never changes the result.
     progress : callable, optional
         Called with the number of iterations completed since the last call.
+    n, split, backend, timeout
+        Majority-vote methods only (see :func:`signtheory.voting.run_voting`): the
+        number of workers, the keyword arguments of :func:`signtheory.distributed.split`,
+        ``'inline'``, ``'processes'`` or ``'mpi'``, and the seconds a round may take
+        before a silent worker fails the run.
 
     Returns
     -------
@@ -79,6 +88,20 @@ def run(
     seed = check_nonnegative_int("seed", seed)
     checkpoints = check_positive_int("checkpoints", checkpoints)
     method = get_method(method)
+    if getattr(method, "distributed", False):
+        from ..voting.runner import run_voting
+
+        return run_voting(method, problem, T, n=1 if n is None else n, split=split, backend=backend,
+                          seeds=seeds, seed=seed, problem_params=problem_params, measure=measure,
+                          checkpoints=checkpoints, keep_iterates=keep_iterates, workers=workers,
+                          progress=progress, timeout=timeout, **hyper)
+    for name, value in (("n", n), ("split", split), ("timeout", timeout)):
+        if value is not None:
+            raise InvalidParameterError(name, value, f"only for majority-vote methods; '{method.name}' "
+                                        "runs on one node")
+    if backend != "inline":
+        raise InvalidParameterError("backend", backend, f"only 'inline' for '{method.name}', which runs "
+                                    "on one node")
     problem = make_problem(problem, **(problem_params or {}))
     hp = method.resolve(problem, T, hyper)
     mode, K = measure_mode(problem, T, measure)
@@ -114,6 +137,7 @@ def run(
         "measure_points": K,
     }
     trace = _assemble(method, problem, T, seed, config, mode, K, results, elapsed, keep_iterates)
+    trace.counters = dict(method.counters(hp, problem, T))
     for r, t in enumerate(trace.diverged_at):
         if t > 0:
             warnings.warn(

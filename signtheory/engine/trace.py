@@ -54,6 +54,7 @@ class Trace:
     iterates: np.ndarray | None = None  # (R, n_eval, d) when keep_iterates
     iterate_t: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
+    counters: dict = field(default_factory=dict)  # the method's counts for T, e.g. epochs
 
     @property
     def seeds(self) -> int:
@@ -94,6 +95,7 @@ class Trace:
             "seed": self.seed,
             "oracle_calls": int(round(float(np.mean(calls)))) if calls else 0,
             "oracle_calls_per_seed": calls,
+            **self.counters,
             "measures": self.measures(),
             "elapsed_s": round(self.elapsed_s, 4),
         }

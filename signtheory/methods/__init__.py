@@ -7,15 +7,25 @@
 
 from ..errors import UnknownNameError
 from .base import Method
+from .ef_signsgd import EFSignSGD
 from .sgd import SGD
+from .signprox import SignProx
+from .signrr import SignRR, SignRVM, SignRVR
 from .signsgd import SignSGD
+from .signsgd_sim import SignSGDSIM
+from .signsvrg import SignSVRG
 from .signum import Signum
 from .spec import Hyper, MethodSpec, Rate
+from .spgm import SPGM
+from .spider import Spider
 from .ssvr import SSVR
+from .ssvr_fs import SSVRFS
 from .storm import STORM
 from .svrg import SVRG
 
-METHODS = {cls.spec.name: cls() for cls in (SGD, SignSGD, Signum, STORM, SSVR, SVRG)}
+METHODS = {cls.spec.name: cls() for cls in (SGD, SignSGD, Signum, STORM, SSVR, SVRG, SignRR, SignRVR, SignRVM)}
+METHODS.update({cls.spec.name: cls() for cls in (EFSignSGD, SignSGDSIM, SignSVRG, Spider, SSVRFS)})
+METHODS.update({cls.spec.name: cls() for cls in (SPGM, SignProx)})  # composite problems F = D + r
 
 
 def get_method(name) -> Method:
@@ -25,5 +35,10 @@ def get_method(name) -> Method:
         raise UnknownNameError("method", name, METHODS)
     return METHODS[name]
 
+
+# the majority-vote methods (n workers and a server), run by signtheory.voting
+from ..voting.methods import VOTING_METHODS  # noqa: E402
+
+METHODS.update(VOTING_METHODS)
 
 __all__ = ["METHODS", "Hyper", "Method", "MethodSpec", "Rate", "get_method"]

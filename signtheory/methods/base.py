@@ -43,6 +43,8 @@ class Method:
         raise NotImplementedError  # pragma: no cover
 
     def check_problem(self, problem) -> None:
+        if bool(getattr(problem, "is_composite", False)) != self.spec.composite:
+            raise IncompatibleProblemError("problem", problem.name, _composite_mismatch(self, problem))
         if problem.kind not in self.spec.accepts:
             raise IncompatibleProblemError(
                 "problem",
@@ -95,6 +97,31 @@ class Method:
     def reference(self, problem, hp, draws0, draws, T):
         """Plain NumPy implementation on the same draws: iterates x_1..x_{T+1}, calls."""
         raise NotImplementedError  # pragma: no cover
+
+    # -- reporting ---------------------------------------------------------------------
+    def counters(self, hp: dict, problem, T: int) -> dict:
+        """Method-specific counts for horizon T (e.g. ``{"epochs": ...}`` for the
+        reshuffling methods), as plain JSON numbers. The run stores them in
+        ``Trace.counters`` and the run's JSON lists them next to ``oracle_calls``;
+        their names must not clash with the trace summary's own keys."""
+        return {}
+
+
+def _composite_mismatch(method, problem) -> str:
+    """Why ``method`` cannot run on ``problem``: one is composite (F = D + r, measured by
+    the gradient mapping) and the other is not."""
+    from ..problems import PROBLEMS
+    from . import METHODS
+
+    if method.spec.composite:
+        names = ", ".join(n for n, cls in PROBLEMS.items() if getattr(cls, "is_composite", False))
+        return (f"method '{method.name}' needs a composite problem F = D + r (a finite-sum or stochastic "
+                f"smooth part D plus a regularizer r with an exact prox), e.g. {names}; "
+                f"'{problem.name}' is {problem.kind} without a proximal part")
+    names = ", ".join(n for n, m in METHODS.items() if m.spec.composite)
+    return (f"method '{method.name}' needs a problem of kind {' or '.join(method.spec.accepts)} without a "
+            f"proximal part; '{problem.name}' is composite (F = D + r, measured by its gradient "
+            f"mapping): use a composite method ({names})")
 
 
 def ratio(num: float, den: float) -> float:

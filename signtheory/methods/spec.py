@@ -49,6 +49,7 @@ class MethodSpec:
     rate: Rate
     oracle_calls: str
     provenance: str
+    composite: bool = False  # True: needs a composite problem F = D + r (and refuses the others)
 
     def describe(self) -> dict:
         return {
@@ -68,4 +69,5 @@ class MethodSpec:
                 for h in self.hyper
             },
             "provenance": self.provenance,
+            "composite": self.composite,
         }

@@ -8,8 +8,10 @@
 
 from ..errors import InvalidParameterError, UnknownNameError
 from .base import FINITE_SUM, STOCHASTIC, Param, Problem
+from .composite import COMPOSITE_PROBLEMS
 from .logistic import NonconvexLogistic
 from .lsq import NonconvexLSQ
+from .mv_counterexample import MVCounterexample
 from .smoothed import SmoothedSeparable
 from .sparse_quadratic import SparseNoiseQuadratic
 from .stream_lsq import StochasticLSQ
@@ -18,6 +20,8 @@ PROBLEMS = {
     cls.name: cls
     for cls in (NonconvexLSQ, NonconvexLogistic, StochasticLSQ, SmoothedSeparable, SparseNoiseQuadratic)
 }
+PROBLEMS[MVCounterexample.name] = MVCounterexample
+PROBLEMS.update({cls.name: cls for cls in COMPOSITE_PROBLEMS})  # F = D + r, see problems.composite
 
 
 def make_problem(name, **params) -> Problem:

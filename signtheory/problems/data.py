@@ -15,6 +15,10 @@ LOGISTIC = 2
 STREAM_LSQ = 3
 SMOOTHED = 4
 SPARSE_QUADRATIC = 5
+TV1D = 6  # tv1d-denoise (composite)
+TV2D = 7  # tv2d-denoise (composite)
+L1_LSQ = 8  # l1-lsq (composite)
+LOG_COSH = 9  # mv-counterexample
 
 
 class ProblemData(NamedTuple):

@@ -17,7 +17,9 @@ import numpy as np
 
 from .._jit import kernel
 from . import logistic, lsq, smoothed, sparse_quadratic, stream_lsq
-from .data import LOGISTIC, LSQ, SMOOTHED, SPARSE_QUADRATIC, STREAM_LSQ
+from . import mv_counterexample as log_cosh
+from .composite import kernels as composite
+from .data import L1_LSQ, LOG_COSH, LOGISTIC, LSQ, SMOOTHED, SPARSE_QUADRATIC, STREAM_LSQ, TV1D, TV2D
 
 
 @kernel
@@ -33,6 +35,10 @@ def _batch(pd, x1, x2, idx, z, both, g1, g2):
         smoothed.batch_grads(pd, x1, x2, idx, z, both, g1, g2)
     elif kind == SPARSE_QUADRATIC:
         sparse_quadratic.batch_grads(pd, x1, x2, idx, z, both, g1, g2)
+    elif kind == LOG_COSH:
+        log_cosh.batch_grads(pd, x1, x2, idx, z, both, g1, g2)
+    elif kind == TV1D or kind == TV2D or kind == L1_LSQ:  # composite: sample gradients of D
+        composite.batch_grads(pd, x1, x2, idx, z, both, g1, g2)
     else:
         raise ValueError("unknown problem family code")
 
@@ -83,6 +89,10 @@ def full_eval(pd, x, g):
         return smoothed.full_eval(pd, x, g)
     elif kind == SPARSE_QUADRATIC:
         return sparse_quadratic.full_eval(pd, x, g)
+    elif kind == LOG_COSH:
+        return log_cosh.full_eval(pd, x, g)
+    elif kind == TV1D or kind == TV2D or kind == L1_LSQ:  # composite: F and the gradient mapping
+        return composite.full_eval(pd, x, g)
     raise ValueError("unknown problem family code")
 
 

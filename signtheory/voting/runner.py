@@ -1,0 +1,167 @@
+"""``run`` for the majority-vote methods: n workers, a server, three backends.
+
+The trace is the engine's (:class:`~signtheory.engine.trace.Trace`): the measures
+are computed on the global f = (1/n) sum_j f_j, ``oracle_calls`` counts every
+worker's calls (the per-worker count N_w is in the counters), and the counters
+add the bits sent per round and how often clipping, zero messages and vote
+ties happened.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from threading import Lock
+
+import numpy as np
+
+from ..distributed import split as make_split
+from ..engine.plan import make_plan, measure_mode
+from ..engine.recorder import make_recorder, observe
+from ..engine.runner import FLOATS_PER_CHUNK, MAX_CHUNK_STEPS, _assemble
+from ..errors import DivergenceWarning
+from ..problems import make_problem
+from ..validation import check_choice, check_nonnegative_int, check_positive_int
+from . import BACKENDS, inline
+from .draws import VotingDrawSource
+from .methods import resolve, zero_rules
+
+
+def run_voting(method, problem, T, *, n, split=None, backend="inline", seeds=1, seed=0, problem_params=None,
+               measure="auto", checkpoints=64, keep_iterates=False, workers=None, progress=None,
+               timeout=None, **hyper):
+    """Run the voting ``method`` with ``n`` workers; see :func:`signtheory.run`.
+
+    ``split`` holds the keyword arguments of :func:`signtheory.distributed.split`
+    (``mode``, ``zeta``, ``alpha``, ``seed``); the default is homogeneous workers.
+    ``backend`` is ``'inline'``, ``'processes'`` or ``'mpi'``; all three give the same
+    trajectory for the same seed.
+    """
+    T = check_positive_int("T", T)
+    n = check_positive_int("n", n)
+    seeds = check_positive_int("seeds", seeds)
+    seed = check_nonnegative_int("seed", seed)
+    checkpoints = check_positive_int("checkpoints", checkpoints)
+    backend = check_choice("backend", backend, BACKENDS)
+    problem = make_problem(problem, **(problem_params or {}))
+    wp = make_split(problem, n, **(split or {}))
+    hp = resolve(method, wp, T, hyper)
+    mode, K = measure_mode(problem, T, measure)
+    threads = check_positive_int("workers", (os.cpu_count() or 1) if workers is None else workers)
+
+    lock = Lock()
+
+    def report(k):
+        if progress is not None:
+            with lock:
+                progress(k)
+
+    if backend == "inline":
+        def replicate(r):
+            return _inline_replicate(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_iterates, report)
+    else:
+        from .backends import replicate_with_backend
+
+        def replicate(r):
+            return replicate_with_backend(backend, method, wp, hp, T, seed, r, mode, K, checkpoints,
+                                          keep_iterates, report, timeout)
+
+    start = time.perf_counter()
+    if threads == 1 or seeds == 1 or backend != "inline":
+        results = [replicate(r) for r in range(seeds)]
+    else:
+        with ThreadPoolExecutor(max_workers=min(threads, seeds)) as pool:
+            results = list(pool.map(replicate, range(seeds)))
+    elapsed = time.perf_counter() - start
+
+    config = {
+        "method": method.name,
+        "problem": problem.name,
+        "problem_params": dict(problem.config),
+        "workers": wp.config,
+        "backend": backend,
+        "hyperparameters": hp,
+        "T": T,
+        "seeds": seeds,
+        "seed": seed,
+        "measure": mode,
+        "measure_points": K,
+    }
+    trace = _assemble(method, problem, T, seed, config, mode, K, [res[:4] for res in results], elapsed,
+                      keep_iterates)
+    bits = method.bits_per_round(hp, n, problem.d)
+    counts = np.array([res[4] for res in results])  # (R, 3): clips, zero messages, ties
+    trace.counters = {
+        "n_workers": n,
+        "oracle_calls_per_worker": int(round(float(np.mean(trace.oracle_calls)) / n)),
+        **bits,
+        "rounds": T,
+        "uplink_bits": bits["uplink_bits_per_round"] * T,
+        "downlink_bits": bits["downlink_bits_per_round"] * T,
+        "clips_per_seed": counts[:, 0].tolist(),
+        "zero_messages_per_seed": counts[:, 1].tolist(),
+        "vote_ties_per_seed": counts[:, 2].tolist(),
+    }
+    for r, t in enumerate(trace.diverged_at):
+        if t > 0:
+            warnings.warn(f"{method.name} on {problem.name}: replicate {r} produced NaN or Inf at round "
+                          f"{int(t)}; its trace stops there", DivergenceWarning, stacklevel=2)
+    return trace
+
+
+class RoundBuffers:
+    """The arrays of one replicate: the iterate, each worker's estimator and message."""
+
+    def __init__(self, problem, n):
+        d = problem.d
+        self.x = problem.x0.copy()
+        self.x_prev = self.x.copy()  # x_0 := x_1
+        self.V = np.zeros((n, d))
+        self.G1 = np.zeros((n, d))
+        self.G2 = np.zeros((n, d))
+        self.Q = np.zeros((n, d))
+        self.vote = np.zeros(d)
+        self.vbar = np.zeros(d)
+        self.wcounts = np.zeros((n, 2), dtype=np.int64)
+        self.scounts = np.zeros(1, dtype=np.int64)
+
+    def counts(self):
+        return [int(self.wcounts[:, 0].sum()), int(self.wcounts[:, 1].sum()), int(self.scounts[0])]
+
+
+def draw_plan(method, hp, d):
+    """(init_samples, samples, worker uniforms, server uniforms) per worker and round."""
+    return method.init_batch(hp), hp["B"], method.worker_uniforms(hp, d), method.server_uniforms(hp, d)
+
+
+def _inline_replicate(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_iterates, report):
+    problem = wp.problem
+    est, msg, server = method.codes(hp)
+    zero_rule, tie_rule = zero_rules(hp)
+    source = VotingDrawSource(wp, *draw_plan(method, hp, problem.d), seed, r)
+    ev = make_plan(T, mode, K, checkpoints, seed, r)
+    rec = make_recorder(ev.ev_t, problem.d, keep_iterates)
+    b = RoundBuffers(problem, wp.n)
+    idx0, z0 = source.initial()
+    calls = inline.start_workers(wp.data, est, b.x, b.V, idx0, z0)
+    chunk = int(max(1, min(MAX_CHUNK_STEPS, FLOATS_PER_CHUNK // max(1, source.floats_per_step()))))
+    stopped = 0
+    t = 1
+    R = hp.get("R", np.inf)
+    while t <= T:
+        t1 = min(T + 1, t + chunk)
+        dr = source.steps(t1 - t)
+        t_stop, calls = inline.loop(wp.data, est, msg, server, b.x, b.x_prev, b.V, b.G1, b.G2, b.Q, b.vote,
+                                    b.vbar, dr.idx, dr.z, dr.u, dr.us, hp["eta"], hp.get("beta", 1.0), R,
+                                    zero_rule, tie_rule, hp["n_byzantine"], t, t1, rec, calls, b.wcounts,
+                                    b.scounts)
+        report(int(t_stop) - t)
+        if t_stop < t1:
+            stopped = int(t_stop)
+            break
+        t = t1
+    if not stopped and not observe(problem.data, rec, T + 1, b.x, b.x, False, calls):
+        stopped = T + 1
+    return ev, rec, int(calls), stopped, b.counts()
