@@ -473,3 +473,14 @@ def test_cli_voting_errors(capsys, argv, parameter):
     _, err = capsys.readouterr()
     assert code == 2
     assert f"invalid {parameter}=" in err, err
+
+
+def test_bits_are_an_x_axis_of_the_curves():
+    trace = st.run("ssvr-mv", "nonconvex-logistic", 60, n=3, problem_params={"d": 5, "m": 30}, seeds=1,
+                   checkpoints=8)
+    curves = trace.curves()
+    per_round = trace.counters["uplink_bits_per_round"]
+    assert per_round == 3 * 5  # three workers, one bit per coordinate
+    assert np.array_equal(curves["uplink_bits"], (curves["t"] - 1) * per_round)
+    assert np.array_equal(curves["downlink_bits"], (curves["t"] - 1) * trace.counters["downlink_bits_per_round"])
+    assert curves["uplink_bits"][-1] == trace.counters["uplink_bits"]

@@ -109,14 +109,21 @@ class Trace:
         return json.dumps(self.to_dict(), **kw)
 
     def curves(self) -> dict:
-        """Checkpoint curves as plain arrays (for plots and stores)."""
-        return {
+        """Checkpoint curves as plain arrays (for plots and stores). For the
+        majority-vote methods also the bits sent before x_t (t - 1 rounds), uplink
+        and downlink, as alternative x-axes."""
+        out = {
             "t": self.checkpoints,
             "calls": self.ck_calls,
             "value": self.ck_value,
             "grad_l1": self.ck_grad_l1,
             "grad_l2": self.ck_grad_l2,
         }
+        for way in ("uplink", "downlink"):
+            per_round = self.counters.get(f"{way}_bits_per_round")
+            if per_round is not None:
+                out[f"{way}_bits"] = (np.asarray(self.checkpoints) - 1) * per_round
+        return out
 
     def save(self, path) -> None:
         """Write ``path.json`` (summary) and ``path.npz`` (every array); no pickles."""
