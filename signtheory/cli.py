@@ -11,12 +11,13 @@ import json
 import math
 import sys
 
-from .errors import InvalidParameterError
+from .errors import InvalidParameterError, WorkerFailure
 from .methods import METHODS, get_method
 from .problems import PROBLEMS, make_problem
 
 EXIT_INVALID = 2
 EXIT_DIVERGED = 3
+EXIT_WORKER_FAILED = 4
 
 
 def parse_assignment(text: str, option: str) -> tuple[str, object]:
@@ -234,6 +235,9 @@ def main(argv=None) -> int:
     except InvalidParameterError as exc:
         print(f"signtheory: error: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except WorkerFailure as exc:  # a worker of the processes or mpi backend died or hung
+        print(f"signtheory: error: {exc}", file=sys.stderr)
+        return EXIT_WORKER_FAILED
     except BrokenPipeError:  # e.g. `signtheory methods | head`
         sys.stderr.close()
         return 0

@@ -482,5 +482,6 @@ def test_bits_are_an_x_axis_of_the_curves():
     per_round = trace.counters["uplink_bits_per_round"]
     assert per_round == 3 * 5  # three workers, one bit per coordinate
     assert np.array_equal(curves["uplink_bits"], (curves["t"] - 1) * per_round)
-    assert np.array_equal(curves["downlink_bits"], (curves["t"] - 1) * trace.counters["downlink_bits_per_round"])
+    down = trace.counters["downlink_bits_per_round"]
+    assert np.array_equal(curves["downlink_bits"], (curves["t"] - 1) * down)
     assert curves["uplink_bits"][-1] == trace.counters["uplink_bits"]
