@@ -2,7 +2,7 @@
 
 >>> from signtheory.methods import METHODS
 >>> sorted(METHODS)[:3]
-['sgd', 'signsgd', 'signum']
+['dist-sgd', 'ef-signsgd', 'mv-signsgd']
 """
 
 from ..errors import UnknownNameError
