@@ -107,23 +107,12 @@ def run(
     mode, K = measure_mode(problem, T, measure)
     workers = check_positive_int("workers", (os.cpu_count() or 1) if workers is None else workers)
 
-    lock = Lock()
-
-    def report(n):
-        if progress is not None:
-            with lock:
-                progress(n)
+    report = locked(progress)
 
     def replicate(r):
         return _run_replicate(method, problem, hp, T, seed, r, mode, K, checkpoints, keep_iterates, report)
 
-    start = time.perf_counter()
-    if workers == 1 or seeds == 1:
-        results = [replicate(r) for r in range(seeds)]
-    else:
-        with ThreadPoolExecutor(max_workers=min(workers, seeds)) as pool:
-            results = list(pool.map(replicate, range(seeds)))
-    elapsed = time.perf_counter() - start
+    results, elapsed = run_replicates(replicate, seeds, workers)
 
     config = {
         "method": method.name,
@@ -138,15 +127,44 @@ def run(
     }
     trace = _assemble(method, problem, T, seed, config, mode, K, results, elapsed, keep_iterates)
     trace.counters = dict(method.counters(hp, problem, T))
+    warn_divergence(trace, "iteration")
+    return trace
+
+
+def locked(progress):
+    """``progress`` made safe to call from the replicate threads (a no-op when None)."""
+    lock = Lock()
+
+    def report(n):
+        if progress is not None:
+            with lock:
+                progress(n)
+
+    return report
+
+
+def run_replicates(replicate, seeds: int, threads: int):
+    """``[replicate(r) for r in range(seeds)]`` on min(threads, seeds) threads; returns the
+    results in order and the elapsed seconds."""
+    start = time.perf_counter()
+    if threads == 1 or seeds == 1:
+        results = [replicate(r) for r in range(seeds)]
+    else:
+        with ThreadPoolExecutor(max_workers=min(threads, seeds)) as pool:
+            results = list(pool.map(replicate, range(seeds)))
+    return results, time.perf_counter() - start
+
+
+def warn_divergence(trace, unit: str) -> None:
+    """One DivergenceWarning per replicate that stopped on a NaN or an infinity."""
     for r, t in enumerate(trace.diverged_at):
         if t > 0:
             warnings.warn(
-                f"{method.name} on {problem.name}: replicate {r} produced NaN or Inf at iteration "
+                f"{trace.method} on {trace.problem}: replicate {r} produced NaN or Inf at {unit} "
                 f"{int(t)}; its trace stops there",
                 DivergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-    return trace
 
 
 def _run_replicate(method, problem, hp, T, seed, r, mode, K, checkpoints, keep_iterates, report):

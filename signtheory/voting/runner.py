@@ -10,18 +10,20 @@ ties happened.
 from __future__ import annotations
 
 import os
-import time
-import warnings
-from concurrent.futures import ThreadPoolExecutor
-from threading import Lock
 
 import numpy as np
 
 from ..distributed import split as make_split
 from ..engine.plan import make_plan, measure_mode
 from ..engine.recorder import make_recorder, observe
-from ..engine.runner import FLOATS_PER_CHUNK, MAX_CHUNK_STEPS, _assemble
-from ..errors import DivergenceWarning
+from ..engine.runner import (
+    FLOATS_PER_CHUNK,
+    MAX_CHUNK_STEPS,
+    _assemble,
+    locked,
+    run_replicates,
+    warn_divergence,
+)
 from ..problems import make_problem
 from ..validation import check_choice, check_nonnegative_int, check_positive_int
 from . import BACKENDS, inline
@@ -51,12 +53,7 @@ def run_voting(method, problem, T, *, n, split=None, backend="inline", seeds=1, 
     mode, K = measure_mode(problem, T, measure)
     threads = check_positive_int("workers", (os.cpu_count() or 1) if workers is None else workers)
 
-    lock = Lock()
-
-    def report(k):
-        if progress is not None:
-            with lock:
-                progress(k)
+    report = locked(progress)
 
     if backend == "inline":
         def replicate(r):
@@ -68,13 +65,8 @@ def run_voting(method, problem, T, *, n, split=None, backend="inline", seeds=1, 
             return replicate_with_backend(backend, method, wp, hp, T, seed, r, mode, K, checkpoints,
                                           keep_iterates, report, timeout)
 
-    start = time.perf_counter()
-    if threads == 1 or seeds == 1 or backend != "inline":
-        results = [replicate(r) for r in range(seeds)]
-    else:
-        with ThreadPoolExecutor(max_workers=min(threads, seeds)) as pool:
-            results = list(pool.map(replicate, range(seeds)))
-    elapsed = time.perf_counter() - start
+    # the processes and mpi backends run one replicate at a time (their workers use the cores)
+    results, elapsed = run_replicates(replicate, seeds, threads if backend == "inline" else 1)
 
     config = {
         "method": method.name,
@@ -104,10 +96,7 @@ def run_voting(method, problem, T, *, n, split=None, backend="inline", seeds=1, 
         "zero_messages_per_seed": counts[:, 1].tolist(),
         "vote_ties_per_seed": counts[:, 2].tolist(),
     }
-    for r, t in enumerate(trace.diverged_at):
-        if t > 0:
-            warnings.warn(f"{method.name} on {problem.name}: replicate {r} produced NaN or Inf at round "
-                          f"{int(t)}; its trace stops there", DivergenceWarning, stacklevel=2)
+    warn_divergence(trace, "round")
     return trace
 
 
