@@ -257,78 +257,12 @@ def prox_tv1d(y, lam, out):
 
 
 def prox_tv1d_np(y, lam):
-    """Plain-Python twin of :func:`prox_tv1d` (the same operations in the same order)."""
-    y = [float(v) for v in np.asarray(y, dtype=np.float64)]
-    n = len(y)
-    out = [0.0] * n
-    if n == 0:
-        return np.zeros(0)
-    if lam <= 0.0:
-        return np.array(y)
-    k = k0 = kplus = kminus = 0
-    umin, umax = lam, -lam
-    vmin, vmax = y[0] - lam, y[0] + lam
-    while True:
-        while k == n - 1:
-            if umin < 0.0:
-                while True:
-                    out[k0] = vmin
-                    k0 += 1
-                    if k0 > kminus:
-                        break
-                k = kminus = k0
-                vmin = y[k0]
-                umin = lam
-                umax = vmin + umin - vmax
-            elif umax > 0.0:
-                while True:
-                    out[k0] = vmax
-                    k0 += 1
-                    if k0 > kplus:
-                        break
-                k = kplus = k0
-                vmax = y[k0]
-                umax = -lam
-                umin = vmax + umax - vmin
-            else:
-                vmin += umin / (k - k0 + 1)
-                while k0 <= k:
-                    out[k0] = vmin
-                    k0 += 1
-                return np.array(out)
-        umin += y[k + 1] - vmin
-        if umin < -lam:
-            while True:
-                out[k0] = vmin
-                k0 += 1
-                if k0 > kminus:
-                    break
-            k = kplus = kminus = k0
-            vmin = y[k0]
-            vmax = vmin + 2.0 * lam
-            umin, umax = lam, -lam
-            continue
-        umax += y[k + 1] - vmax
-        if umax > lam:
-            while True:
-                out[k0] = vmax
-                k0 += 1
-                if k0 > kplus:
-                    break
-            k = kplus = kminus = k0
-            vmax = y[k0]
-            vmin = vmax - 2.0 * lam
-            umin, umax = lam, -lam
-            continue
-        k += 1
-        if umin >= lam:
-            kminus = k
-            vmin += (umin - lam) / (kminus - k0 + 1)
-            umin = lam
-        if umax <= -lam:
-            kplus = k
-            vmax += (umax + lam) / (kplus - k0 + 1)
-            umax = -lam
+    """NumPy-side twin of :func:`prox_tv1d`: the kernel's own Python source, run by the
+    interpreter (the same operations in the same order, without compilation)."""
+    y = np.asarray(y, dtype=np.float64)
+    out = np.empty_like(y)
+    prox_tv1d.py_func(y, float(lam), out)
+    return out
 
 
 def tv1d_certificate(y, x, lam):
