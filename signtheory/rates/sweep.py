@@ -32,17 +32,40 @@ def point(method: str, problem: str, T: int, *, seeds: int = 5, seed: int = 0, p
     return out
 
 
+def late_signed_gradient(trace, problem_name: str, problem_params: dict) -> list:
+    """Per seed: the mean over t in the second half of the run, and over coordinates, of
+    grad f(x_t) (signed). A biased vote settles where this average is not 0."""
+    from ..problems import make_problem
+
+    problem = make_problem(problem_name, **problem_params)
+    its = np.asarray(trace.iterates)  # (seeds, points, d)
+    half = its.shape[1] // 2
+    return [float(np.mean([problem.full_grad(x).mean() for x in its[r, half:]])) for r in range(its.shape[0])]
+
+
+EXTRAS = {"late_signed_gradient": late_signed_gradient}
+
+
 def run_point(config: dict) -> dict:
-    """Run one point (in any process) and return its per-seed results as plain data."""
+    """Run one point (in any process) and return its per-seed results as plain data.
+
+    ``config["extras"]`` may name per-seed statistics beyond the trace's summaries
+    (see ``EXTRAS``); they need the iterates, which are then kept for the run.
+    """
     from ..engine.runner import run
 
     kwargs = dict(config)
     method, problem, T = kwargs.pop("method"), kwargs.pop("problem"), kwargs.pop("T")
+    extras = kwargs.pop("extras", ())
     kwargs["workers"] = 1  # the pool provides the parallelism
+    if extras:
+        kwargs.update(keep_iterates=True, measure="exact")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         trace = run(method, problem, T, **kwargs)
     out = {key: np.asarray(getattr(trace, key)).tolist() for key in SUMMARY_KEYS}
+    for name in extras:
+        out[name] = EXTRAS[name](trace, problem, config.get("problem_params") or {})
     out["counters"] = dict(trace.counters)
     out["hyperparameters"] = trace.config["hyperparameters"]
     out["elapsed_s"] = trace.elapsed_s
