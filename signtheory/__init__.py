@@ -17,6 +17,14 @@ from .errors import (
 from .methods import METHODS, get_method
 from .problems import PROBLEMS, make_problem
 
+
+def verify(out="verify-report", **kwargs):
+    """Sweep, fit and judge every row of the theory registry (see :func:`signtheory.rates.verify.verify`)."""
+    from .rates.verify import verify as _verify
+
+    return _verify(out, **kwargs)
+
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -30,4 +38,5 @@ __all__ = [
     "get_method",
     "make_problem",
     "run",
+    "verify",
 ]

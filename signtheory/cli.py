@@ -1,7 +1,9 @@
 """signtheory: sign-based stochastic optimization methods and checks of their theory.
 
-Exit codes: 0 success, 2 invalid input (the message names the parameter and what
-is allowed), 3 a run that diverged (its JSON is still printed).
+Exit codes: 0 success, 1 ``verify`` found a row whose verdict is ``violated`` (and
+whose theorem is not documented as loose), 2 invalid input (the message names the
+parameter and what is allowed), 3 a run that diverged (its JSON is still printed),
+4 a worker of a multi-process run failed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .problems import PROBLEMS, make_problem
 EXIT_INVALID = 2
 EXIT_DIVERGED = 3
 EXIT_WORKER_FAILED = 4
+EXIT_VIOLATED = 1
 
 
 def parse_assignment(text: str, option: str) -> tuple[str, object]:
@@ -186,6 +189,29 @@ def _print_summary(r: dict) -> None:
         print(f"  DIVERGED: {r['diverged']}")
 
 
+def cmd_verify(args) -> int:
+    from .rates.verify import verify
+    from .report.markdown import markdown_table
+
+    report = verify(args.out, quick=not args.full, only=args.only or None, scheduler=args.scheduler,
+                    processes=args.processes, figures=not args.no_figures,
+                    progress=None if args.no_progress else sys.stderr)
+    print(markdown_table(report))
+    counts = {}
+    for row in report["rows"]:
+        counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+    print(f"\n{len(report['rows'])} rows: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+          + f"; {report['computed_points']} of {report['points']} points computed "
+          f"in {report['elapsed_s']:.0f} s")
+    print(f"report: {args.out}/report.md, {args.out}/report.json"
+          + ("" if args.no_figures else f", figures in {args.out}/figures"))
+    bad = [r["id"] for r in report["rows"] if r["verdict"] == "violated" and not r.get("loose")]
+    if bad:
+        print(f"signtheory: rows violated: {', '.join(bad)}", file=sys.stderr)
+        return EXIT_VIOLATED
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="signtheory", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -222,6 +248,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("verify", help="sweep, fit and judge every rate of the theory registry; write a report")
+    runs = p.add_mutually_exclusive_group()
+    runs.add_argument("--quick", action="store_true", help="the quick grids (the default)")
+    runs.add_argument("--full", action="store_true", help="the full grids: longer, more seeds")
+    p.add_argument("--out", default="verify-report", metavar="DIR",
+                   help="report and result store directory (default: verify-report); rerunning resumes")
+    p.add_argument("--only", nargs="+", metavar="METHOD", default=None,
+                   help="method names or row ids to run (default: every row)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask distributed scheduler, e.g. tcp://HOST:8786 (default: a local process pool)")
+    p.add_argument("--processes", type=int, default=None, help="local pool size (default: every core)")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.add_argument("--no-progress", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_verify)
     return parser
 
 
