@@ -22,21 +22,37 @@ def synthetic(exponent, sizes, seeds, noise, rng):
 
 def test_fit_recovers_a_planted_exponent_and_the_verdicts_follow():
     """On 200 synthetic sweeps with exponent -1/2 and log-normal seed noise, the 95%
-    bootstrap interval covers -1/2 in 90-99% of them (a binomial band around 0.95 at
-    a false-alarm rate below 1e-4); the verdicts of a wrong theory follow the sign."""
+    bootstrap interval over seeds covers -1/2 in 90-99% of them (a binomial band around
+    0.95 at a false-alarm rate below 1e-4), and the reported interval (widened by the
+    finite-grid term) contains it; the verdicts of a wrong theory follow the sign."""
     rng = np.random.default_rng(1)
     sizes = 2.0 ** np.arange(8, 15)
     covered = 0
     for _ in range(200):
         values = synthetic(-0.5, sizes, 10, 0.2, rng)
         fit = fit_slope(sizes, values, n_boot=300, seed=int(rng.integers(1 << 30)))
-        covered += fit.ci_low <= -0.5 <= fit.ci_high
+        covered += fit.ci_stat_low <= -0.5 <= fit.ci_stat_high
+        assert fit.ci_low <= fit.ci_stat_low and fit.ci_stat_high <= fit.ci_high
     assert 180 <= covered <= 199, covered
     fit = fit_slope(sizes, synthetic(-0.5, sizes, 10, 0.05, rng))
     assert fit.window == sizes[2:].tolist()  # the smallest third is dropped
     assert verdict(-0.5, fit) == "tight"
     assert verdict(-0.3, fit) == "bound-holds"  # decays faster than a -0.3 bound
     assert verdict(-0.7, fit) == "violated"
+
+
+def test_finite_grid_term_is_zero_on_a_power_law_and_widens_a_bent_curve():
+    """Without seed noise a pure power law has equal local slopes (systematic = 0, the
+    interval collapses on the exponent); a power law plus a constant bends, and the
+    interval widens by half the range of its local slopes inside the window."""
+    sizes = 2.0 ** np.arange(8, 15)
+    straight = fit_slope(sizes, [np.full(4, x**-0.5) for x in sizes])
+    assert straight.systematic == pytest.approx(0.0, abs=1e-12)
+    assert straight.ci_low == pytest.approx(-0.5) and straight.ci_high == pytest.approx(-0.5)
+    bent = fit_slope(sizes, [np.full(4, x**-0.5 + 0.01) for x in sizes])
+    local = np.asarray(bent.local_slopes)[2:]
+    assert bent.systematic == pytest.approx(0.5 * (local.max() - local.min()))
+    assert bent.ci_high - bent.ci_low == pytest.approx(2 * bent.systematic)
 
 
 def test_fit_rejects_bad_measurements():
