@@ -70,6 +70,10 @@ def sample_values(problem, x, idx, z):
         return smooth + problem.sigma * z[:, 0] * x[idx]
     if name == "mv-counterexample":  # exact gradients: every sample is f
         return np.full(len(idx), np.mean(0.5 * np.log(np.cosh(math.sqrt(d) * x))))
+    if name == "noisy-separable":  # f(x) + <xi, x_noisy> / sqrt(d): additive noise on the first w coordinates
+        y = math.sqrt(d) * x
+        f = np.mean(0.5 * problem.p * y**2 + problem.q * (1.0 - np.cos(problem.omega * y)))
+        return f + z @ x[: z.shape[1]] / math.sqrt(d)
     pytest.skip(f"no independent sample value written for {name}")
 
 
@@ -254,6 +258,8 @@ def steepest_direction(problem):
     if problem.name == "mv-counterexample":  # f'' = 1/2 at 0 along every axis
         return np.eye(d)[0]
     if problem.name == "sparse-noise-quadratic":
+        return np.eye(d)[0]
+    if problem.name == "noisy-separable":  # h''(0) = p + q omega^2 along every axis
         return np.eye(d)[0]
     return None
 
@@ -478,4 +484,5 @@ def test_every_family_is_covered():
     problem_names = set(PROBLEMS)
     assert problem_names == {"nonconvex-lsq", "nonconvex-logistic", "stochastic-lsq",
                              "smoothed-separable", "sparse-noise-quadratic",
-                             "tv1d-denoise", "tv2d-denoise", "l1-lsq", "mv-counterexample"}
+                             "tv1d-denoise", "tv2d-denoise", "l1-lsq", "mv-counterexample",
+                             "noisy-separable"}

@@ -12,6 +12,7 @@ from .composite import COMPOSITE_PROBLEMS
 from .logistic import NonconvexLogistic
 from .lsq import NonconvexLSQ
 from .mv_counterexample import MVCounterexample
+from .noisy_separable import NoisySeparable
 from .smoothed import SmoothedSeparable
 from .sparse_quadratic import SparseNoiseQuadratic
 from .stream_lsq import StochasticLSQ
@@ -21,6 +22,7 @@ PROBLEMS = {
     for cls in (NonconvexLSQ, NonconvexLogistic, StochasticLSQ, SmoothedSeparable, SparseNoiseQuadratic)
 }
 PROBLEMS[MVCounterexample.name] = MVCounterexample
+PROBLEMS[NoisySeparable.name] = NoisySeparable  # additive noise of a chosen law
 PROBLEMS.update({cls.name: cls for cls in COMPOSITE_PROBLEMS})  # F = D + r, see problems.composite
 
 
@@ -41,6 +43,7 @@ __all__ = [
     "FINITE_SUM",
     "PROBLEMS",
     "STOCHASTIC",
+    "NoisySeparable",
     "NonconvexLSQ",
     "NonconvexLogistic",
     "Param",

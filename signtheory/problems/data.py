@@ -19,6 +19,7 @@ TV1D = 6  # tv1d-denoise (composite)
 TV2D = 7  # tv2d-denoise (composite)
 L1_LSQ = 8  # l1-lsq (composite)
 LOG_COSH = 9  # mv-counterexample
+NOISY_SEPARABLE = 10  # noisy-separable
 
 
 class ProblemData(NamedTuple):

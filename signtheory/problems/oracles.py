@@ -16,10 +16,21 @@ every problem family.
 import numpy as np
 
 from .._jit import kernel
-from . import logistic, lsq, smoothed, sparse_quadratic, stream_lsq
+from . import logistic, lsq, noisy_separable, smoothed, sparse_quadratic, stream_lsq
 from . import mv_counterexample as log_cosh
 from .composite import kernels as composite
-from .data import L1_LSQ, LOG_COSH, LOGISTIC, LSQ, SMOOTHED, SPARSE_QUADRATIC, STREAM_LSQ, TV1D, TV2D
+from .data import (
+    L1_LSQ,
+    LOG_COSH,
+    LOGISTIC,
+    LSQ,
+    NOISY_SEPARABLE,
+    SMOOTHED,
+    SPARSE_QUADRATIC,
+    STREAM_LSQ,
+    TV1D,
+    TV2D,
+)
 
 
 @kernel
@@ -37,6 +48,8 @@ def _batch(pd, x1, x2, idx, z, both, g1, g2):
         sparse_quadratic.batch_grads(pd, x1, x2, idx, z, both, g1, g2)
     elif kind == LOG_COSH:
         log_cosh.batch_grads(pd, x1, x2, idx, z, both, g1, g2)
+    elif kind == NOISY_SEPARABLE:
+        noisy_separable.batch_grads(pd, x1, x2, idx, z, both, g1, g2)
     elif kind == TV1D or kind == TV2D or kind == L1_LSQ:  # composite: sample gradients of D
         composite.batch_grads(pd, x1, x2, idx, z, both, g1, g2)
     else:
@@ -91,6 +104,8 @@ def full_eval(pd, x, g):
         return sparse_quadratic.full_eval(pd, x, g)
     elif kind == LOG_COSH:
         return log_cosh.full_eval(pd, x, g)
+    elif kind == NOISY_SEPARABLE:
+        return noisy_separable.full_eval(pd, x, g)
     elif kind == TV1D or kind == TV2D or kind == L1_LSQ:  # composite: F and the gradient mapping
         return composite.full_eval(pd, x, g)
     raise ValueError("unknown problem family code")
