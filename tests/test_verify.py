@@ -155,11 +155,19 @@ def test_cli_verify_rejects_an_unknown_row(capsys):
     assert "only" in err and "ssvr" in err
 
 
-def test_log_factor_and_absolute_signed_statistics():
-    from signtheory.rates.verify import statistic
+def test_log_factor_widens_the_theory_and_signed_statistics_are_absolute():
+    """A rate T^p log T has local slope p + 1/log T: on a window around T = e^8 the
+    verdict accepts any interval meeting [p, p + 1/8]; a signed limit is fitted in size."""
+    from types import SimpleNamespace
 
-    row = tiny_row(log_factor=True)
-    values = statistic(row, {"avg_grad_l1": [2.0, 4.0]}, T=np.e**2)
-    assert values.tolist() == [1.0, 2.0]
+    from signtheory.rates.verify import judge, statistic, theory_range
+
+    window = [np.e**7, np.e**8, np.e**9]
+    row = tiny_row(theory_exponent=-0.5, log_factor=True)
+    assert theory_range(row, window) == pytest.approx((-0.5, -0.375))
+    fit = SimpleNamespace(window=window, ci_low=-0.42, ci_high=-0.39)
+    assert judge(row, fit) == "tight"
+    assert judge(tiny_row(theory_exponent=-0.5), fit) == "violated"
+    assert judge(row, SimpleNamespace(window=window, ci_low=-0.7, ci_high=-0.6)) == "bound-holds"
     row = tiny_row(statistic="late_signed_gradient")
     assert statistic(row, {"late_signed_gradient": [-0.5, 0.25]}, T=8).tolist() == [0.5, 0.25]

@@ -36,7 +36,7 @@ def plot_row(row: dict, path) -> None:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(row["variable"])
-    ax.set_ylabel(row["statistic"] + (" / log T" if row.get("log_factor") else ""))
+    ax.set_ylabel(row["statistic"])
     ax.set_title(f"{row['label']}: {row['verdict']}", fontsize=10)
     ax.legend(fontsize=7)
     fig.tight_layout()

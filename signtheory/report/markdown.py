@@ -20,6 +20,13 @@ def _params(row) -> str:
     return ", ".join(f"{k}={v}" for k, v in items.items())
 
 
+def _theory(r) -> str:
+    rng = r.get("theory_range")
+    if rng and rng[1] != rng[0]:
+        return f"{r['exponent_text']}: [{rng[0]:+.3f}, {rng[1]:+.3f}]"
+    return r["exponent_text"]
+
+
 def markdown_table(report: dict) -> str:
     """The report's table: one line per row."""
     lines = [
@@ -30,13 +37,12 @@ def markdown_table(report: dict) -> str:
         measured = (f"{_fmt(r['measured_exponent'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
                     if r.get("measured_exponent") is not None else "n/a")
         measure = r["measure"] + ("²" if r.get("power") == 2 else "")
-        measure += " / log T" if r.get("log_factor") else ""
         if r["statistic"] == "avg_estimator_error":
             measure = "‖v − ∇f‖₂²"
         elif r["statistic"] == "late_signed_gradient":
             measure = "|signed mean of ∇f|"
         lines.append(
-            f"| {r['id']} | {r['label']} | {r['variable']} | {measure} | {r['exponent_text']} | {measured} | "
+            f"| {r['id']} | {r['label']} | {r['variable']} | {measure} | {_theory(r)} | {measured} | "
             f"{VERDICT_MARK.get(r['verdict'], r['verdict'])} | {r['problem']} ({_params(r)}) |")
     return "\n".join(lines)
 
@@ -48,6 +54,12 @@ def _notes(report: dict) -> list[str]:
             out.append(f"- **{r['id']}** (known loose): {r['loose']}")
         if r.get("note"):
             out.append(f"- **{r['id']}**: {r['note']}")
+        ref = r.get("reference")
+        if ref:
+            out.append(f"- **{r['id']}**: at {r['variable']} = {ref['at']:.0f} the signed mean is "
+                       f"{ref['measured']:+.4f} [{ref['ci_low']:+.4f}, {ref['ci_high']:+.4f}] "
+                       "(95%, over seeds); "
+                       f"the predicted limit {ref['name']} = {ref['value']:+.4f}.")
         if r.get("diverged"):
             out.append(f"- **{r['id']}**: {r['diverged']} replicate(s) diverged; their traces stop there.")
     return out
