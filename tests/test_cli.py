@@ -16,7 +16,7 @@ from signtheory.cli import main
 CORE_METHODS = {"sgd", "signsgd", "signum", "storm", "ssvr"}
 ALL_PROBLEMS = {"nonconvex-lsq", "nonconvex-logistic", "stochastic-lsq", "smoothed-separable",
                 "sparse-noise-quadratic", "tv1d-denoise", "tv2d-denoise", "l1-lsq",
-                "mv-counterexample", "noisy-separable"}
+                "mv-counterexample", "noisy-separable", "separable-sum"}
 RUN = ["run", "ssvr", "--problem", "nonconvex-lsq", "--d", "20", "--T", "300", "--seeds", "2"]
 
 

@@ -74,6 +74,9 @@ def sample_values(problem, x, idx, z):
         y = math.sqrt(d) * x
         f = np.mean(0.5 * problem.p * y**2 + problem.q * (1.0 - np.cos(problem.omega * y)))
         return f + z @ x[: z.shape[1]] / math.sqrt(d)
+    if name == "separable-sum":  # component i: (1/d) sum_k h(sqrt(d) x_k + A_ik)
+        u = math.sqrt(d) * x[None, :] + problem.A[idx]
+        return np.mean(0.5 * problem.p * u**2 + problem.q * (1.0 - np.cos(problem.omega * u)), axis=1)
     pytest.skip(f"no independent sample value written for {name}")
 
 
@@ -485,4 +488,4 @@ def test_every_family_is_covered():
     assert problem_names == {"nonconvex-lsq", "nonconvex-logistic", "stochastic-lsq",
                              "smoothed-separable", "sparse-noise-quadratic",
                              "tv1d-denoise", "tv2d-denoise", "l1-lsq", "mv-counterexample",
-                             "noisy-separable"}
+                             "noisy-separable", "separable-sum"}

@@ -13,6 +13,7 @@ from .logistic import NonconvexLogistic
 from .lsq import NonconvexLSQ
 from .mv_counterexample import MVCounterexample
 from .noisy_separable import NoisySeparable
+from .separable_sum import SeparableSum
 from .smoothed import SmoothedSeparable
 from .sparse_quadratic import SparseNoiseQuadratic
 from .stream_lsq import StochasticLSQ
@@ -23,6 +24,7 @@ PROBLEMS = {
 }
 PROBLEMS[MVCounterexample.name] = MVCounterexample
 PROBLEMS[NoisySeparable.name] = NoisySeparable  # additive noise of a chosen law
+PROBLEMS[SeparableSum.name] = SeparableSum  # finite-sum counterpart of smoothed-separable
 PROBLEMS.update({cls.name: cls for cls in COMPOSITE_PROBLEMS})  # F = D + r, see problems.composite
 
 
@@ -48,6 +50,7 @@ __all__ = [
     "NonconvexLogistic",
     "Param",
     "Problem",
+    "SeparableSum",
     "SmoothedSeparable",
     "SparseNoiseQuadratic",
     "StochasticLSQ",

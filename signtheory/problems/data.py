@@ -20,6 +20,7 @@ TV2D = 7  # tv2d-denoise (composite)
 L1_LSQ = 8  # l1-lsq (composite)
 LOG_COSH = 9  # mv-counterexample
 NOISY_SEPARABLE = 10  # noisy-separable
+SEPARABLE_SUM = 11  # separable-sum
 
 
 class ProblemData(NamedTuple):

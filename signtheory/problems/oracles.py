@@ -16,7 +16,7 @@ every problem family.
 import numpy as np
 
 from .._jit import kernel
-from . import logistic, lsq, noisy_separable, smoothed, sparse_quadratic, stream_lsq
+from . import logistic, lsq, noisy_separable, separable_sum, smoothed, sparse_quadratic, stream_lsq
 from . import mv_counterexample as log_cosh
 from .composite import kernels as composite
 from .data import (
@@ -25,6 +25,7 @@ from .data import (
     LOGISTIC,
     LSQ,
     NOISY_SEPARABLE,
+    SEPARABLE_SUM,
     SMOOTHED,
     SPARSE_QUADRATIC,
     STREAM_LSQ,
@@ -50,6 +51,8 @@ def _batch(pd, x1, x2, idx, z, both, g1, g2):
         log_cosh.batch_grads(pd, x1, x2, idx, z, both, g1, g2)
     elif kind == NOISY_SEPARABLE:
         noisy_separable.batch_grads(pd, x1, x2, idx, z, both, g1, g2)
+    elif kind == SEPARABLE_SUM:
+        separable_sum.batch_grads(pd, x1, x2, idx, z, both, g1, g2)
     elif kind == TV1D or kind == TV2D or kind == L1_LSQ:  # composite: sample gradients of D
         composite.batch_grads(pd, x1, x2, idx, z, both, g1, g2)
     else:
@@ -106,6 +109,8 @@ def full_eval(pd, x, g):
         return log_cosh.full_eval(pd, x, g)
     elif kind == NOISY_SEPARABLE:
         return noisy_separable.full_eval(pd, x, g)
+    elif kind == SEPARABLE_SUM:
+        return separable_sum.full_eval(pd, x, g)
     elif kind == TV1D or kind == TV2D or kind == L1_LSQ:  # composite: F and the gradient mapping
         return composite.full_eval(pd, x, g)
     raise ValueError("unknown problem family code")
