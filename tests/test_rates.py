@@ -92,7 +92,7 @@ def small_points(n=4):
 def test_rerun_recomputes_nothing(tmp_path, monkeypatch):
     store = ResultStore(tmp_path)
     first = run_sweep(small_points(), store, processes=1)
-    assert len(list(tmp_path.glob("*.json"))) == 4
+    assert len(list(tmp_path.glob("[!.]*.json"))) == 4
 
     def boom(config):
         raise AssertionError("a stored point was recomputed")
@@ -113,13 +113,13 @@ def test_killed_sweep_keeps_whole_records_and_resumes(tmp_path):
     """)
     proc = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(tmp_path.glob("*.json"))) < 2 and proc.poll() is None:
+    while time.time() < deadline and len(list(tmp_path.glob("[!.]*.json"))) < 2 and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.json")}
+    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("[!.]*.json")}
     assert 2 <= len(before) < 8, before
-    for p in tmp_path.glob("*.json"):
+    for p in tmp_path.glob("[!.]*.json"):
         json.loads(p.read_text())  # every record is whole
     pts = [point("signsgd", "smoothed-separable", T, seeds=2, problem_params={"d": 64}, B=64)
            for T in (200, 400, 800, 1600, 3200, 6400, 12800, 25600)]

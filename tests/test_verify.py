@@ -118,13 +118,13 @@ def test_killed_verify_resumes_without_recomputing(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", script])
     store = tmp_path / "store"
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(store.glob("*.json"))) < 2 and proc.poll() is None:
+    while time.time() < deadline and len(list(store.glob("[!.]*.json"))) < 2 and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    before = {p.name: p.stat().st_mtime_ns for p in store.glob("*.json")}
+    before = {p.name: p.stat().st_mtime_ns for p in store.glob("[!.]*.json")}
     assert 2 <= len(before) < len(grid), before
-    for p in store.glob("*.json"):
+    for p in store.glob("[!.]*.json"):
         json.loads(p.read_text())  # every record is whole
     assert not (tmp_path / "report.json").exists()
     row = Row(id="slow", method="signsgd", label="signSGD", table="centralized", setting="stochastic",

@@ -153,13 +153,15 @@ ROWS: tuple[Row, ...] = (
         "-1/2", "nonconvex-logistic", LOGISTIC, {"c_eta": 4.0}, grid=_T_CHEAP, full_grid=_T_CHEAP_FULL,
         design="T >= m on the whole grid; c_eta = 4 by the travel-distance rule"),
     Row("ssvr-fs/d", "ssvr-fs", "SSVR-FS", CENTRALIZED, "finite-sum", "d", "l1", "avg_grad_l1", 1 / 2,
-        "1/2", "nonconvex-logistic", {"m": 128}, {"c_eta": 4.0}, grid=(4, 16, 64, 256),
+        "1/2", "separable-sum", {"m": 64}, {"c_eta": 4.0, "measure": 512}, grid=(4, 16, 64, 256),
         full_grid=(4, 16, 64, 256, 1024), T=4096, full_T=16384,
-        design="rows normalized so L and the gradient bound do not grow with d"),
+        design="separable-sum is isotropic in d (L, the components' dispersion and Delta do not depend on "
+               "d) and its instances are nested: the d-instance is the first d coordinates of a larger one"),
     Row("ssvr-fs/m", "ssvr-fs", "SSVR-FS", CENTRALIZED, "finite-sum", "m", "l1", "avg_grad_l1", 1 / 4,
-        "1/4", "nonconvex-logistic", {"d": 16}, {"c_eta": 4.0}, grid=(16, 64, 256, 1024),
-        full_grid=(16, 64, 256, 1024, 4096), T=8192, full_T=32768,
-        design="components drawn i.i.d. from one law, so f barely changes with m; fixed T >> m"),
+        "1/4", "separable-sum", {"d": 16}, {"c_eta": 4.0}, grid=(16, 32, 64, 128, 256),
+        full_grid=(16, 32, 64, 128, 256, 512, 1024), T=16384, full_T=65536,
+        design="components drawn i.i.d. from one law and nested in m (the m-instance is the first m "
+               "components of a larger one), so L, the dispersion and Delta hold still; T >> m"),
     # ---------------------------------------------------------------- composite
     Row("signprox/T", "signprox", "signProx (B = T)", COMPOSITE, "composite", "T", "l1", "avg_grad_l1",
         -1 / 2, "-1/2 (N^-1/4)", "l1-lsq", {"d": 16, "m": 256}, grid=_geom(128, 2048), full_grid=_T_SQUARE_FULL,

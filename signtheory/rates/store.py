@@ -66,7 +66,7 @@ class ResultStore:
         p = self.path(config)
         record = {"key": p.stem, "version": self.version, "config": json.loads(canonical(config)),
                   "result": result}
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=".json")
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(fd, "w") as f:
                 f.write(json.dumps(record, default=_plain))
@@ -83,7 +83,7 @@ class ResultStore:
 
     def records(self) -> list[dict]:
         out = []
-        for p in sorted(self.root.glob("*.json")):
+        for p in sorted(self.root.glob("[!.]*.json")):
             try:
                 with open(p) as f:
                     out.append(json.load(f))
