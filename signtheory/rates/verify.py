@@ -165,7 +165,8 @@ def evaluate(row: Row, points: list[dict], results: list[dict], full: bool = Fal
         below = all(m <= f for m, f, x in zip(means, floors, grid, strict=True) if x in fit.window)
         if out["verdict"] == "violated" and below:
             out["verdict"] = "bound-holds"
-            out["note"] = (f"the measure decays more slowly than T^{row.exponent_text} but stays below the "
+            power = f"{row.variable}^({row.theory_exponent:+.3g})"
+            out["note"] = (f"the measure decays more slowly than {power} but stays below the "
                            f"bound's non-vanishing term {row.floor_term} (from {min(floors):.3g}) on the whole "
                            "window, so the bound holds; its decaying term is not the dominant one here")
     if row.reference is not None:
