@@ -31,6 +31,25 @@ def _plain(value):
     raise TypeError(f"not JSON-serializable: {value!r}")
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory, flushed
+    to disk and renamed over ``path``: a reader sees the old file or the whole new one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def point_key(config: dict, version: str = __version__) -> str:
     return hashlib.sha256(canonical({"config": config, "version": version}).encode()).hexdigest()[:32]
 
@@ -66,19 +85,7 @@ class ResultStore:
         p = self.path(config)
         record = {"key": p.stem, "version": self.version, "config": json.loads(canonical(config)),
                   "result": result}
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=".part")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(json.dumps(record, default=_plain))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, p)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomically(p, json.dumps(record, default=_plain))
         return p
 
     def records(self) -> list[dict]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from ..rates.store import write_atomically
 
 VERDICT_MARK = {"tight": "tight", "bound-holds": "bound holds", "violated": "**violated**"}
 
@@ -96,13 +96,6 @@ def render(report: dict) -> str:
     return "\n".join(text)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def write_report(report: dict, out, figures: bool = True) -> None:
     """Write ``out/report.json``, ``out/report.md`` and (optionally) ``out/figures/``."""
     out = Path(out)
@@ -117,5 +110,5 @@ def write_report(report: dict, out, figures: bool = True) -> None:
                 plot_row(r, out / name)
                 r["figure"] = name
         plot_summary(report["rows"], out / "figures" / "summary.png")
-    _atomic_write(out / "report.json", json.dumps(report, indent=1))
-    _atomic_write(out / "report.md", render(report))
+    write_atomically(out / "report.json", json.dumps(report, indent=1))
+    write_atomically(out / "report.md", render(report))
