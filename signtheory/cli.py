@@ -191,18 +191,14 @@ def _print_summary(r: dict) -> None:
 
 def cmd_verify(args) -> int:
     from .rates.verify import verify
-    from .report.markdown import markdown_table
+    from .report.markdown import markdown_table, verdict_summary
 
     report = verify(args.out, quick=not args.full, only=args.only or None, scheduler=args.scheduler,
                     processes=args.processes, figures=not args.no_figures,
                     progress=None if args.no_progress else sys.stderr)
     print(markdown_table(report))
-    counts = {}
-    for row in report["rows"]:
-        counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
-    print(f"\n{len(report['rows'])} rows: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
-          + f"; {report['computed_points']} of {report['points']} points computed "
-          f"in {report['elapsed_s']:.0f} s")
+    print(f"\n{len(report['rows'])} rows: {verdict_summary(report)}; {report['computed_points']} of "
+          f"{report['points']} points computed in {report['elapsed_s']:.0f} s")
     print(f"report: {args.out}/report.md, {args.out}/report.json"
           + ("" if args.no_figures else f", figures in {args.out}/figures"))
     bad = [r["id"] for r in report["rows"] if r["verdict"] == "violated" and not r.get("loose")]

@@ -170,4 +170,4 @@ def test_log_factor_widens_the_theory_and_signed_statistics_are_absolute():
     assert judge(tiny_row(theory_exponent=-0.5), fit) == "violated"
     assert judge(row, SimpleNamespace(window=window, ci_low=-0.7, ci_high=-0.6)) == "bound-holds"
     row = tiny_row(statistic="late_signed_gradient")
-    assert statistic(row, {"late_signed_gradient": [-0.5, 0.25]}, T=8).tolist() == [0.5, 0.25]
+    assert statistic(row, {"late_signed_gradient": [-0.5, 0.25]}).tolist() == [0.5, 0.25]

@@ -23,10 +23,11 @@ import numpy as np
 from .. import __version__
 from ..errors import InvalidParameterError
 from ..methods import get_method
+from ..problems import make_problem
 from .fits import fit_slope, verdict
 from .registry import Row, rows
 from .store import ResultStore
-from .sweep import point, run_sweep
+from .sweep import EXTRAS, point, run_sweep
 
 WARMUP_T = 16
 
@@ -41,8 +42,6 @@ FLOOR_TERMS = {"2 R d n^-1/2": _vote_floor}
 
 
 def _t_star(row: Row) -> float:
-    from ..problems import make_problem
-
     return float(make_problem(row.problem, **row.problem_params).constants()["t_star"])
 
 
@@ -52,8 +51,6 @@ REFERENCES = {"t_star": _t_star}
 
 def borrowed_step(row: Row, problem_params: dict, T: int) -> float:
     """The theoretical step of ``row.step_of`` for horizon T on the row's problem."""
-    from ..problems import make_problem
-
     method = get_method(row.step_of)
     return float(method.resolve(make_problem(row.problem, **problem_params), T, {})["eta"])
 
@@ -81,23 +78,23 @@ def row_points(row: Row, full: bool = False, seed: int = 0) -> list[dict]:
             raise ValueError(row.variable)
         if row.step_of is not None:
             options["eta"] = borrowed_step(row, params, T)
-        extras = [row.statistic] if row.statistic in ("late_signed_gradient",) else []
-        if extras:
-            options["extras"] = extras
+        if row.statistic in EXTRAS:
+            options["extras"] = [row.statistic]
         out.append(point(row.method, row.problem, T, seeds=seeds, seed=seed, problem_params=params, **options))
     return out
 
 
-def warmup_points(selected: list[Row]) -> list[dict]:
-    """One tiny run per distinct method/problem pair: compiles (or loads) the kernels
-    in the pool's processes before the timed sweep, never stored."""
+def warmup_points(plans: list[tuple[Row, list[dict]]]) -> list[dict]:
+    """One tiny run per distinct method/problem pair of the planned rows: compiles the
+    kernels into Numba's on-disk cache (distinct methods in parallel) before the sweep,
+    whose processes then load them; never stored."""
     seen, out = set(), []
-    for row in selected:
+    for row, pts in plans:
         key = (row.method, row.problem, "n" in row.options)
         if key in seen:
             continue
         seen.add(key)
-        first = dict(row_points(row)[0])
+        first = dict(pts[0])
         first.update(T=WARMUP_T, seeds=1)
         first.pop("extras", None)
         out.append(first)
@@ -123,7 +120,8 @@ def judge(row: Row, fit) -> str:
     return "tight"
 
 
-def statistic(row: Row, result: dict, T: int) -> np.ndarray:
+def statistic(row: Row, result: dict) -> np.ndarray:
+    """The per-seed values fitted for ``row`` (a signed limit is fitted in size)."""
     values = np.asarray(result[row.statistic], dtype=float)
     if row.statistic == "late_signed_gradient":
         values = np.abs(values)
@@ -134,7 +132,7 @@ def evaluate(row: Row, points: list[dict], results: list[dict], full: bool = Fal
     """The report row of ``row`` from the results of its points."""
     spec = get_method(row.method).spec
     grid = np.asarray(grid_of(row, full), dtype=float)
-    values = [statistic(row, res, p["T"]) for p, res in zip(points, results, strict=True)]
+    values = [statistic(row, res) for res in results]
     means = [float(v.mean()) for v in values]
     ses = [float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else 0.0 for v in values]
     out = {
@@ -255,7 +253,7 @@ def verify(out="verify-report", *, quick: bool = True, only=None, scheduler: str
     todo = [p for p in everything if p not in store]
     if todo:  # compile (or load) the kernels in the pool's processes first; nothing is kept
         with tempfile.TemporaryDirectory() as scratch:
-            run_sweep(warmup_points([r for r, pts in plans if any(p in todo for p in pts)]),
+            run_sweep(warmup_points([(r, pts) for r, pts in plans if any(p in todo for p in pts)]),
                       ResultStore(scratch), scheduler=scheduler, processes=processes)
     results = run_sweep(everything, store, scheduler=scheduler, processes=processes,
                         progress=_Progress(progress, "verify"))

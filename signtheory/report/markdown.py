@@ -65,11 +65,16 @@ def _notes(report: dict) -> list[str]:
     return out
 
 
-def render(report: dict) -> str:
-    counts = {}
+def verdict_summary(report: dict) -> str:
+    """How many rows got each verdict, e.g. ``4 bound-holds, 21 tight``."""
+    counts: dict = {}
     for r in report["rows"]:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
-    summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+    return ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+
+
+def render(report: dict) -> str:
+    summary = verdict_summary(report)
     text = [
         f"# signtheory verify ({report['run']} run, version {report['version']})",
         "",
