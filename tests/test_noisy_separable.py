@@ -23,6 +23,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+from conftest import assert_batch_kernels_match
 
 import signtheory as st
 from signtheory.problems import make_problem
@@ -57,17 +58,7 @@ def test_compiled_batch_gradient_matches_reference(law, batch):
     problem = make(law)
     idx, z = problem.draw_samples(np.random.default_rng(batch), (batch,))
     assert z.shape == (batch, 3 if law == "sparse" else D)
-    pts = points(problem, seed=1)
-    for x1, x2 in zip(pts, pts[::-1], strict=True):
-        ref1, ref2 = problem.batch_grad(x1, idx, z), problem.batch_grad(x2, idx, z)
-        tol = 1e-13 * (1 + max(np.abs(ref1).max(), np.abs(ref2).max()))
-        g = np.full(D, np.nan)
-        compiled.batch_grad(problem.data, x1, idx, z, g)
-        np.testing.assert_allclose(g, ref1, rtol=1e-12, atol=tol)
-        g1, g2 = np.full(D, np.nan), np.full(D, np.nan)
-        compiled.batch_grad_pair(problem.data, x1, x2, idx, z, g1, g2)
-        np.testing.assert_allclose(g2, ref2, rtol=1e-12, atol=tol)
-        assert np.array_equal(g1, g)  # the pair kernel repeats the single one bit for bit
+    assert_batch_kernels_match(problem, idx, z, points(problem, seed=1))
 
 
 @pytest.mark.parametrize("law", LAWS)

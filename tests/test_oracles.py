@@ -21,6 +21,7 @@ from conftest import (
     FINITE_SUM_NAMES,
     PROBLEM_NAMES,
     STOCHASTIC_NAMES,
+    assert_batch_kernels_match,
     empty_payload,
     random_points,
     small_problem,
@@ -138,23 +139,7 @@ def test_compiled_full_eval_matches_numpy(problem):
 @pytest.mark.parametrize("batch", [1, 5, 17])
 def test_compiled_batch_grad_matches_numpy(problem, batch):
     idx, z = draw(problem, batch, seed=4)
-    pts = eval_points(problem, seed=5)
-    for x1, x2 in zip(pts, pts[::-1], strict=True):
-        g = np.full(problem.d, np.nan)
-        compiled.batch_grad(problem.data, x1, idx, z, g)
-        ref1 = problem.batch_grad(x1, idx, z)
-        ref2 = problem.batch_grad(x2, idx, z)
-        scale = 1 + max(np.abs(ref1).max(), np.abs(ref2).max())
-        np.testing.assert_allclose(g, ref1, rtol=1e-12, atol=1e-13 * scale)
-
-        g1 = np.full(problem.d, np.nan)
-        g2 = np.full(problem.d, np.nan)
-        compiled.batch_grad_pair(problem.data, x1, x2, idx, z, g1, g2)
-        np.testing.assert_allclose(g1, ref1, rtol=1e-12, atol=1e-13 * scale)
-        np.testing.assert_allclose(g2, ref2, rtol=1e-12, atol=1e-13 * scale)
-        # The pair kernel must follow the single kernel's summation order bit for bit:
-        # the exact equivalences between methods (SSVR with beta = 1 = signSGD) rely on it.
-        assert np.array_equal(g1, g)
+    assert_batch_kernels_match(problem, idx, z, eval_points(problem, seed=5))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+from conftest import assert_batch_kernels_match
 
 import signtheory as st
 from signtheory.problems import make_problem
@@ -83,16 +84,10 @@ def test_compiled_batch_gradient_matches_reference(params, batch):
     idx, z = draw(problem, batch, seed=batch)
     assert z.shape == (batch, 0) and idx.min() >= 0 and idx.max() < problem.m
     pts = points(problem, seed=1)
+    assert_batch_kernels_match(problem, idx, z, pts)
     for x1, x2 in zip(pts, pts[::-1], strict=True):
         ref1, ref2 = problem.batch_grad(x1, idx, z), problem.batch_grad(x2, idx, z)
         tol = 1e-13 * (1 + max(np.abs(ref1).max(), np.abs(ref2).max()))
-        g = np.full(D, np.nan)
-        compiled.batch_grad(problem.data, x1, idx, z, g)
-        np.testing.assert_allclose(g, ref1, rtol=1e-12, atol=tol)
-        g1, g2 = np.full(D, np.nan), np.full(D, np.nan)
-        compiled.batch_grad_pair(problem.data, x1, x2, idx, z, g1, g2)
-        np.testing.assert_allclose(g2, ref2, rtol=1e-12, atol=tol)
-        assert np.array_equal(g1, g)  # the pair follows the single kernel's order bit for bit
         out = np.full(D, 0.5)
         compiled.batch_grad_combo(problem.data, x1, 0.3, x2, -1.7, idx, z, out)
         np.testing.assert_allclose(out, 0.5 + 0.3 * ref1 - 1.7 * ref2, rtol=1e-12, atol=4 * tol)
