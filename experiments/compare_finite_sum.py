@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import horizon_for
 
 import signtheory as st
 
@@ -44,39 +45,16 @@ COLORS = {"signsgd": "tab:blue", "signsvrg": "tab:green", "ssvr-fs": "tab:red"}
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def oracle_calls(name: str, T: int, m: int) -> int:
-    """N(T) of each method with its theoretical schedule (I = m, B = 1 for the VR methods)."""
-    if name == "signsgd":
-        return T * T
-    if name == "signsvrg":
-        return m * math.ceil(T / m) + 2 * T
-    if name == "ssvr-fs":
-        return m * math.ceil(T / m) + 3 * (T - 1)
-    raise ValueError(name)
-
-
-def horizon_for(name: str, budget: int, m: int) -> int:
-    """The largest T with N(T) <= budget (N is increasing in T)."""
-    lo, hi = 1, budget
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if oracle_calls(name, mid, m) <= budget:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
 def run_all(budgets, seeds, c_eta, d, m):
     problem = st.make_problem("nonconvex-lsq", d=d, m=m)
     rows, curves = [], {}
     for budget in budgets:
         for name in METHODS:
-            T = horizon_for(name, budget, m)
+            T, _, N = horizon_for(name, problem, budget, c_eta=c_eta)
             start = time.perf_counter()
             trace = st.run(name, problem, T, seeds=seeds, seed=1, c_eta=c_eta)
             ms = trace.measures()
-            assert int(trace.oracle_calls[0]) == oracle_calls(name, T, m)
+            assert int(trace.oracle_calls[0]) == N
             rows.append({
                 "budget": budget, "method": name, "T": T, "N": int(trace.oracle_calls[0]),
                 "eta": trace.config["hyperparameters"]["eta"],
