@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,14 +107,14 @@ def test_killed_verify_resumes_without_recomputing(tmp_path):
     """verify killed with SIGKILL mid-sweep leaves whole records only; the rerun computes
     exactly the missing points, leaves the earlier records untouched and writes the report."""
     grid = (2000, 4000, 8000, 16000, 32000, 64000)
+    slow = dict(id="slow", method="signsgd", label="signSGD", problem_params={"d": 64}, options={"B": 64},
+                theory_exponent=-0.5, exponent_text="-1/2", grid=grid, seeds=2)
     script = textwrap.dedent(f"""
-        from signtheory.rates.registry import Row
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_verify import tiny_row
         from signtheory.rates.verify import verify
-        row = Row(id="slow", method="signsgd", label="signSGD", table="centralized", setting="stochastic",
-                  variable="T", measure="l1", statistic="avg_grad_l1", theory_exponent=-0.5,
-                  exponent_text="-1/2", problem="smoothed-separable", problem_params={{"d": 64}},
-                  options={{"B": 64}}, grid={grid!r}, seeds=2)
-        verify({str(tmp_path)!r}, selected=[row], processes=1, progress=None, figures=False)
+        verify({str(tmp_path)!r}, selected=[tiny_row(**{slow!r})], processes=1, progress=None, figures=False)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script])
     store = tmp_path / "store"
@@ -127,10 +128,7 @@ def test_killed_verify_resumes_without_recomputing(tmp_path):
     for p in store.glob("[!.]*.json"):
         json.loads(p.read_text())  # every record is whole
     assert not (tmp_path / "report.json").exists()
-    row = Row(id="slow", method="signsgd", label="signSGD", table="centralized", setting="stochastic",
-              variable="T", measure="l1", statistic="avg_grad_l1", theory_exponent=-0.5, exponent_text="-1/2",
-              problem="smoothed-separable", problem_params={"d": 64}, options={"B": 64}, grid=grid, seeds=2)
-    report = verify(tmp_path, selected=[row], processes=1, progress=None, figures=False)
+    report = verify(tmp_path, selected=[tiny_row(**slow)], processes=1, progress=None, figures=False)
     assert report["computed_points"] == len(grid) - len(before)
     for name, mtime in before.items():
         assert (store / name).stat().st_mtime_ns == mtime  # untouched
