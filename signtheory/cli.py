@@ -1,7 +1,7 @@
 """signtheory: sign-based stochastic optimization methods and checks of their theory.
 
 Exit codes: 0 success, 1 ``verify`` found a row whose verdict is ``violated`` (and
-whose theorem is not documented as loose), 2 invalid input (the message names the
+whose theorem is not documented as loose) or ``not falsifiable``, 2 invalid input (the message names the
 parameter and what is allowed), 3 a run that diverged (its JSON is still printed),
 4 a worker of a multi-process run failed.
 """
@@ -195,15 +195,20 @@ def cmd_verify(args) -> int:
 
     report = verify(args.out, quick=not args.full, only=args.only or None, scheduler=args.scheduler,
                     processes=args.processes, figures=not args.no_figures,
-                    progress=None if args.no_progress else sys.stderr)
+                    progress=None if args.no_progress else sys.stderr, sensitivity=args.sensitivity)
     print(markdown_table(report))
     print(f"\n{len(report['rows'])} rows: {verdict_summary(report)}; {report['computed_points']} of "
           f"{report['points']} points computed in {report['elapsed_s']:.0f} s")
     print(f"report: {args.out}/report.md, {args.out}/report.json"
           + ("" if args.no_figures else f", figures in {args.out}/figures"))
     bad = [r["id"] for r in report["rows"] if r["verdict"] == "violated" and not r.get("loose")]
+    blind = [r["id"] for r in report["rows"] if r["verdict"] == "not falsifiable"]
     if bad:
         print(f"signtheory: rows violated: {', '.join(bad)}", file=sys.stderr)
+    if blind:
+        print(f"signtheory: rows not falsifiable (a control was not judged as it must be): {', '.join(blind)}",
+              file=sys.stderr)
+    if bad or blind:
         return EXIT_VIOLATED
     return 0
 
@@ -258,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processes", type=int, default=None, help="local pool size (default: every core)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.add_argument("--no-progress", action="store_true", help="no progress lines")
+    p.add_argument("--sensitivity", action=argparse.BooleanOptionalAction, default=None,
+                   help="also run every row with the step constant x1/4 and x4 (default: every row in "
+                        "--full, two rows in the quick run)")
     p.set_defaults(func=cmd_verify)
     return parser
 

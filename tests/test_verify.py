@@ -19,6 +19,7 @@ from signtheory.cli import main
 from signtheory.methods import get_method
 from signtheory.rates import registry
 from signtheory.rates import sweep as sweep_mod
+from signtheory.rates.controls import FROZEN
 from signtheory.rates.registry import Row
 from signtheory.rates.verify import row_points, verify
 
@@ -30,7 +31,7 @@ def tiny_row(grid=(64, 128, 256, 512), seeds=3, **kw):
     base = dict(id="ssvr/T-tiny", method="ssvr", label="SSVR", table=registry.CENTRALIZED,
                 setting="stochastic", variable="T", measure="l1", statistic="avg_grad_l1",
                 theory_exponent=-1 / 3, exponent_text="-1/3", problem="smoothed-separable",
-                problem_params={"d": 4}, grid=grid, seeds=seeds)
+                problem_params={"d": 4}, grid=grid, seeds=seeds, controls=(FROZEN,))
     base.update(kw)
     return Row(**base)
 
@@ -85,14 +86,17 @@ def test_verify_writes_the_contract_and_a_rerun_computes_nothing(tmp_path, monke
     (r,) = data["rows"]
     for key in CONTRACT:
         assert key in r, key
-    assert r["verdict"] in ("tight", "bound-holds", "violated")
+    assert r["verdict"] in ("tight", "bound-holds", "violated", "inconclusive")
     assert r["ci_low"] <= r["measured_exponent"] <= r["ci_high"]
+    (frozen,) = r["controls"]  # the frozen control ran through the same sweep and was caught
+    assert frozen["name"] == "frozen" and frozen["verdict"] == "violated" and frozen["caught"]
+    assert frozen["seeds"] == 4 and abs(frozen["measured_exponent"]) < 0.05
     assert r["window"] == list(row.grid[1:])  # the smallest third of 4 points: 1 dropped
     assert "beta = min(1, c_beta T^-2/3)" in r["schedule"]
     md = (tmp_path / "report.md").read_text()
     assert "| ssvr/T-tiny | SSVR | T |" in md and r["verdict"] in md
     assert (tmp_path / r["figure"]).stat().st_size > 0 and (tmp_path / "figures" / "summary.png").exists()
-    assert data["computed_points"] == 4
+    assert data["computed_points"] == 8  # the row's four points and its control's four
 
     def boom(config):
         raise AssertionError("a stored point was recomputed")
@@ -124,12 +128,13 @@ def test_killed_verify_resumes_without_recomputing(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = {p.name: p.stat().st_mtime_ns for p in store.glob("[!.]*.json")}
-    assert 2 <= len(before) < len(grid), before
+    total = 2 * len(grid)  # the row's points and its frozen control's
+    assert 2 <= len(before) < total, before
     for p in store.glob("[!.]*.json"):
         json.loads(p.read_text())  # every record is whole
     assert not (tmp_path / "report.json").exists()
     report = verify(tmp_path, selected=[tiny_row(**slow)], processes=1, progress=None, figures=False)
-    assert report["computed_points"] == len(grid) - len(before)
+    assert report["computed_points"] == total - len(before)
     for name, mtime in before.items():
         assert (store / name).stat().st_mtime_ns == mtime  # untouched
     assert json.loads((tmp_path / "report.json").read_text())["rows"][0]["id"] == "slow"

@@ -33,6 +33,11 @@ def plot_row(row: dict, path) -> None:
     level = row["intercept"] + row["measured_exponent"] * centre
     ax.plot(w, np.exp(level + row["theory_exponent"] * (lw - centre)), "--", color="tab:red",
             label=f"theory {row['exponent_text']}")
+    markers = iter("sD^v")
+    for c in row.get("controls", []):
+        mark = "caught" if c["caught"] else "NOT caught"
+        ax.plot(x, c["mean"], next(markers, "x"), ms=4, mfc="none", color="gray",
+                label=f"control '{c['name']}': {c['verdict']} ({mark})")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(row["variable"])
@@ -49,7 +54,8 @@ def plot_summary(rows: list[dict], path) -> None:
     plt = _pyplot()
     rows = [r for r in rows if r.get("measured_exponent") is not None]
     fig, ax = plt.subplots(figsize=(6.4, 5.2))
-    colors = {"tight": "tab:green", "bound-holds": "tab:orange", "violated": "tab:red"}
+    colors = {"tight": "tab:green", "bound-holds": "tab:orange", "violated": "tab:red",
+              "inconclusive": "tab:gray", "vacuous": "tab:purple", "not falsifiable": "tab:brown"}
     lo = min([r["ci_low"] for r in rows] + [r["theory_exponent"] for r in rows] + [-0.1]) - 0.05
     hi = max([r["ci_high"] for r in rows] + [r["theory_exponent"] for r in rows] + [0.1]) + 0.05
     ax.plot([lo, hi], [lo, hi], ":", color="gray", lw=1)

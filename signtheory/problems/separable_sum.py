@@ -38,6 +38,7 @@ import numpy as np
 
 from .._jit import kernel
 from ..validation import (
+    check_choice,
     check_nonnegative,
     check_nonnegative_int,
     check_positive,
@@ -46,6 +47,7 @@ from ..validation import (
 )
 from .base import FINITE_SUM, Param, Problem
 from .data import SEPARABLE_SUM, pack
+from .starts import START_CHOICES, START_HELP, start_point
 
 #: points of the grids that bracket the per-coordinate minima and maxima
 GRID_POINTS = 20001
@@ -211,18 +213,20 @@ class SeparableSum(Problem):
               "std of the component perturbations A_ik; the dispersion of the components grows with it"),
         Param("y0", 3.0, lambda n, v: check_real(n, v), "start, in the scaled coordinates y = sqrt(d) x"),
         Param("instance_seed", 0, check_nonnegative_int, "seed of the perturbations (not of the run)"),
+        Param("start", "uniform", lambda n, v: check_choice(n, v, START_CHOICES), START_HELP),
     )
     sample_width = 0
 
-    def build(self, d, m, p, q, omega, s, y0, instance_seed):
+    def build(self, d, m, p, q, omega, s, y0, instance_seed, start):
         self.d, self.m = d, m
         self.sd = math.sqrt(d)
         self.p, self.q, self.omega, self.s, self.y0 = p, q, omega, s, y0
         self.A = perturbations(instance_seed, m, d, s)
-        self.x0 = np.full(d, y0 / self.sd)
         self.data = pack(SEPARABLE_SUM, A=self.A, p=[p, q, omega, self.sd])
         self._profiles = None
         self._stats = None
+        self.y_start = start_point(start, d, y0, lambda: self.coordinate_constants()["y_star"])
+        self.x0 = self.y_start / self.sd
 
     def draw_samples(self, rng, shape):
         return rng.integers(0, self.m, size=shape), np.empty(tuple(shape) + (0,))
@@ -351,6 +355,6 @@ class SeparableSum(Problem):
             "f_star_note": ("separable: each coordinate's profile hbar_k minimized in closed form "
                             "(p = 0) or on a grid refined by golden section in every grid basin"),
             "delta": f_x0 - f_star,
-            "dist_x0_to_argmin": float(math.sqrt(np.mean((self.y0 - per["y_star"]) ** 2))),
+            "dist_x0_to_argmin": float(math.sqrt(np.mean((self.y_start - per["y_star"]) ** 2))),
             "nonconvex": bool(np.any(per["curvature_min"] < 0.0)),
         }

@@ -17,9 +17,10 @@ import math
 import numpy as np
 
 from .._jit import kernel
-from ..validation import check_nonnegative, check_positive, check_positive_int, check_real
+from ..validation import check_choice, check_nonnegative, check_positive, check_positive_int, check_real
 from .base import STOCHASTIC, Param, Problem
 from .data import SMOOTHED, pack
+from .starts import START_CHOICES, START_HELP, start_point
 
 
 @kernel
@@ -77,14 +78,16 @@ class SmoothedSeparable(Problem):
         Param("s", 0.5, check_nonnegative,
               "noise level: std of the Gaussian perturbation xi; the gradient noise sigma grows with it"),
         Param("y0", 3.0, lambda n, v: check_real(n, v), "start, in the scaled coordinates y = sqrt(d) x"),
+        Param("start", "uniform", lambda n, v: check_choice(n, v, START_CHOICES), START_HELP),
     )
 
-    def build(self, d, p, q, omega, s, y0):
+    def build(self, d, p, q, omega, s, y0, start):
         self.d, self.m = d, None
         self.sd = math.sqrt(d)
         self.p, self.q, self.omega, self.s = p, q, omega, s
         self.damp = math.exp(-0.5 * omega**2 * s**2)
-        self.x0 = np.full(d, y0 / self.sd)
+        self.y_start = start_point(start, d, y0, lambda: self.profile_minimum()[0])
+        self.x0 = self.y_start / self.sd
         self.sample_width = d
         self.data = pack(SMOOTHED, p=[p, q, omega, s, self.sd])
 
@@ -142,7 +145,6 @@ class SmoothedSeparable(Problem):
     def compute_constants(self):
         period = np.linspace(0.0, 2.0 * math.pi / self.omega, 4001)
         var_max = float(np.max(self.coordinate_variance(period)))
-        y0 = self.config["y0"]
         y_star, h_star = self.profile_minimum()
         f_x0 = self.value(self.x0)
         bounded = self.p == 0.0
@@ -151,7 +153,7 @@ class SmoothedSeparable(Problem):
             "L_ms": self.p + self.q * self.omega**2,
             "region": "all of R^d",
             "sigma": math.sqrt(max(var_max, 0.0)),
-            "sigma_at_x0": float(math.sqrt(max(self.coordinate_variance(y0), 0.0))),
+            "sigma_at_x0": float(math.sqrt(max(np.mean(self.coordinate_variance(self.y_start)), 0.0))),
             "G_inf": self.q * self.omega / self.sd if bounded else None,
             "G_inf_note": "q omega / sqrt(d) everywhere" if bounded else "unbounded when p > 0",
             "f_x0": f_x0,
@@ -160,6 +162,6 @@ class SmoothedSeparable(Problem):
             "f_star_exact": True,
             "y_star": float(y_star),
             "delta": f_x0 - h_star,
-            "dist_x0_to_argmin": abs(y0 - y_star),
+            "dist_x0_to_argmin": float(math.sqrt(np.mean((self.y_start - y_star) ** 2))),
             "nonconvex": bool(self.q * self.omega**2 * self.damp > self.p),
         }

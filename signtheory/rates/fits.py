@@ -3,10 +3,15 @@
 The statistic at each grid point is the mean over seeds of the measure (the
 theorems bound expectations, so the log of the mean is fitted, not the mean of
 the logs). The slope is the ordinary least-squares slope of log(mean) on
-log(variable) over the asymptotic window. Its confidence interval comes from a
-bootstrap over seeds: the seeds of every grid point are resampled independently,
-the means recomputed and the slope refitted; the interval is the percentile
-interval of the refitted slopes (the statistical interval).
+log(variable) over the asymptotic window.
+
+Its confidence interval comes from a bootstrap over seeds (the statistical
+interval: the percentile interval of the refitted slopes). Replicate r of every
+grid point runs on the streams of seed index r, so the points of one sweep are
+correlated; the bootstrap therefore resamples seed *indices* jointly: one draw of
+indices is applied to every grid point (``paired``, the default whenever every
+point has the same number of seeds). Points with different seed counts are
+resampled independently.
 
 A finite grid only approximates an asymptotic exponent: where the curve still bends,
 the slope depends on which points are fitted, and the seeds' scatter (often tiny,
@@ -17,10 +22,11 @@ finite-grid term ``systematic``: half the range of the consecutive local slopes
 gives ``systematic`` = 0 up to noise; a curve that is still bending gives a wide
 interval rather than a confident wrong exponent. Both parts are reported.
 
-Window rule (reported with every fit): keep the largest two thirds of the grid,
-i.e. drop the smallest ``floor(k/3)`` of the k points, since transients (the
-travel distance, the initial batch) shrink as the variable grows; at least three
-points are kept.
+Window rules (reported with every fit): ``two-thirds`` (the default) keeps the
+largest two thirds of the grid, i.e. drops the smallest ``floor(k/3)`` of the k
+points, since transients (the travel distance, the initial batch) shrink as the
+variable grows; ``half`` keeps the largest half (drops ``floor(k/2)``), the check
+that a verdict does not depend on the window. At least three points are kept.
 
 Verdicts, for a theory exponent p against the interval [lo, hi]:
 
@@ -53,29 +59,53 @@ class SlopeFit:
     ci_stat_high: float = float("nan")
     systematic: float = 0.0  # half the range of the local slopes inside the window
     local_slopes: list | None = None  # between consecutive grid points, whole grid
+    paired: bool = True  # seed indices resampled jointly across grid points
+    window_rule: str = "two-thirds"
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def default_window(k: int) -> slice:
-    drop = k // 3
+#: window rule -> fraction of the grid dropped at its small end
+WINDOW_RULES = {"two-thirds": 3, "half": 2}
+
+
+def window_of(k: int, rule: str = "two-thirds") -> slice:
+    """The slice of a sorted grid of k points that ``rule`` keeps (at least three points)."""
+    drop = k // WINDOW_RULES[rule]
     if k - drop < 3:
         drop = max(0, k - 3)
     return slice(drop, k)
 
 
-def _ols(lx, ly):
-    A = np.vstack([lx, np.ones_like(lx)]).T
-    coef, *_ = np.linalg.lstsq(A, ly, rcond=None)
-    return coef[0], coef[1]
+def default_window(k: int) -> slice:
+    return window_of(k, "two-thirds")
 
 
-def fit_slope(x, values, *, window=None, level: float = 0.95, n_boot: int = 2000, seed: int = 0) -> SlopeFit:
+def _slopes(lx, log_means):
+    """OLS slopes of the columns of ``log_means`` (k, B) on ``lx`` (k,)."""
+    lc = lx - lx.mean()
+    return lc @ (log_means - log_means.mean(axis=0)) / float(lc @ lc)
+
+
+def _bootstrap_means(vals, n_boot, rng, paired):
+    """(k, n_boot) means over resampled seeds; ``paired`` draws one set of seed indices
+    per bootstrap replicate and applies it to every point."""
+    if paired:
+        V = np.stack(vals)  # (k, S)
+        idx = rng.integers(0, V.shape[1], (n_boot, V.shape[1]))
+        return V[:, idx].mean(axis=2)
+    return np.stack([v[rng.integers(0, v.size, (n_boot, v.size))].mean(axis=1) for v in vals])
+
+
+def fit_slope(x, values, *, window=None, level: float = 0.95, n_boot: int = 2000, seed: int = 0,
+              paired: bool | None = None) -> SlopeFit:
     """Fit log(mean over seeds) = intercept + slope * log(x).
 
     ``values[i]`` holds the per-seed measurements at ``x[i]``; ``window`` is a slice of
-    the (sorted) grid, by default :func:`default_window`.
+    the (sorted) grid or the name of a rule of :data:`WINDOW_RULES` (default
+    ``two-thirds``). ``paired`` (default: every point has as many seeds) resamples the
+    same seed indices at every grid point.
     """
     x = np.asarray(x, dtype=float)
     order = np.argsort(x)
@@ -85,24 +115,24 @@ def fit_slope(x, values, *, window=None, level: float = 0.95, n_boot: int = 2000
         raise ValueError("need at least two positive grid values")
     if any(v.size == 0 or np.any(~np.isfinite(v)) or np.any(v <= 0) for v in vals):
         raise ValueError("every grid point needs finite, positive measurements")
-    w = default_window(x.size) if window is None else window
+    rule = window if isinstance(window, str) else ("two-thirds" if window is None else "custom")
+    w = window_of(x.size, rule) if rule in WINDOW_RULES else window
+    same_size = len({v.size for v in vals}) == 1
+    paired = same_size if paired is None else bool(paired and same_size)
     xs, vs = x[w], vals[w]
     lx = np.log(xs)
     means = np.array([v.mean() for v in vals])
-    slope, intercept = _ols(lx, np.log(means[w]))
-    rng = np.random.default_rng(seed)
-    boot = np.empty(n_boot)
-    for b in range(n_boot):
-        m = np.array([v[rng.integers(0, v.size, v.size)].mean() for v in vs])
-        boot[b] = _ols(lx, np.log(m))[0]
+    slope = float(_slopes(lx, np.log(means[w])[:, None])[0])
+    intercept = float(np.log(means[w]).mean() - slope * lx.mean())
+    boot = _slopes(lx, np.log(_bootstrap_means(vs, n_boot, np.random.default_rng(seed), paired)))
     alpha = 1.0 - level
     lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
     local = np.diff(np.log(means)) / np.diff(np.log(x))
     inside = local[w.start or 0:][: max(0, len(lx) - 1)]
     systematic = 0.5 * float(inside.max() - inside.min()) if inside.size > 1 else 0.0
-    return SlopeFit(float(slope), float(intercept), float(lo - systematic), float(hi + systematic), level,
+    return SlopeFit(slope, intercept, float(lo - systematic), float(hi + systematic), level,
                     xs.tolist(), x.tolist(), means.tolist(), n_boot, float(lo), float(hi), systematic,
-                    local.tolist())
+                    local.tolist(), paired, rule)
 
 
 def verdict(theory_exponent: float, fit: SlopeFit) -> str:

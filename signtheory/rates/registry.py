@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from .controls import FROZEN, FROZEN_SIZE, Control
+
 # Table names
 CENTRALIZED = "centralized"
 MAJORITY_VOTE = "majority vote"
@@ -69,6 +71,8 @@ class Row:
     reference: str | None = None  # a key of rates.verify.REFERENCES: a predicted limit of the statistic
     loose: str | None = None  # why the theorem is known not to be attained here
     design: str = ""  # why this problem and grid show the rate
+    normalize: str | None = None  # a key of rates.verify.NORMALIZERS: a constant of the bound divided out
+    controls: tuple = ()  # negative controls (rates.controls.Control) the row's verdict must beat
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,6 +94,30 @@ SEPARABLE_BOUNDED = {"d": 16, "p": 0.0}
 SKEWED = {"d": 16, "law": "skewed", "sigma": 2.0}
 #: a logistic finite sum with normalized rows, d = 16, m = 128
 LOGISTIC = {"d": 16, "m": 128}
+#: the separable finite sum, d = 16, m = 128: ||x_1 - x*||_inf known, reached with the default step
+FINITE_SUM = {"d": 16, "m": 128}
+
+#: SSVR with beta = 1: signSGD with batch 1 and SSVR's own step (no variance reduction)
+NO_VR = Control("beta=1", "beta = 1: no variance reduction (signSGD, batch 1, the same step)", "violated",
+                options={"beta": 1.0})
+#: the finite-sum methods' mechanism switched off: signSGD with batch 1 and the row method's step
+SIGNSGD_B1 = Control("signsgd-b1", "signSGD with batch 1 and the method's own step (no variance reduction)",
+                     "violated", options={"B": 1}, method="signsgd")
+#: the step without its d^-1/2 factor: the measure then grows as d, faster than the bound allows
+NO_D_STEP = Control("no-d-factor", "step without its d^-1/2 factor", "violated", eta_power=0.5)
+
+#: option 1's deterministic server sign in place of option 2's unbiased one (R = G_inf = 2.5)
+MAJORITY_SERVER = Control("majority-server", "option 1's deterministic server sign", "violated",
+                          options={"option": 1, "R": 2.5})
+#: option 1's deterministic server sign: its measure falls with n, unlike option 2's
+MAJORITY_SERVER_FALLS = Control("majority-server", "option 1's deterministic server sign", "bound-holds",
+                                options={"option": 1})
+#: option 2's unbiased server sign in place of option 1's: no fixed point away from 0
+UNBIASED_SERVER = Control("unbiased-server", "option 2's unbiased server sign", "bound-holds",
+                          options={"option": 2}, all_seeds=True)
+#: symmetric (Gaussian) noise in place of the skewed law: the batch-1 sign is no longer biased
+SYMMETRIC_NOISE = Control("gaussian-noise", "Gaussian noise in place of the skewed law", "bound-holds",
+                          problem_params={"law": "gaussian"})
 
 _T_CHEAP = _geom(256, 16384)  # 2^8 .. 2^14, one fresh run per point
 _T_CHEAP_FULL = _geom(256, 131072)  # 2^8 .. 2^17
@@ -112,72 +140,95 @@ ROWS: tuple[Row, ...] = (
     # ---------------------------------------------------------------- Table A: centralized
     Row("signsgd/T", "signsgd", "signSGD (B = T)", CENTRALIZED, "stochastic", "T", "l1", "avg_grad_l1",
         -1 / 2, "-1/2", "smoothed-separable", SEPARABLE, grid=_T_SQUARE, full_grid=_T_SQUARE_FULL,
-        design="the batch B = T makes the sign error vanish at the rate of the step; N = T^2"),
+        design="the batch B = T makes the sign error vanish at the rate of the step; N = T^2",
+        controls=(FROZEN,)),
     Row("ef-signsgd/T", "ef-signsgd", "EF-signSGD", CENTRALIZED, "stochastic", "T", "l2", "avg_grad_l2sq",
         -1 / 2, "-1/2 (squared; -1/4 in l2)", "smoothed-separable", SEPARABLE, grid=_T_CHEAP,
         full_grid=_T_CHEAP_FULL, power=2,
         design="the theorem bounds the mean squared l2 norm by O(T^-1/2); the travel term and the "
-               "noise term of the squared norm then share the exponent"),
+               "noise term of the squared norm then share the exponent",
+        controls=(FROZEN,)),
     Row("signsgd-sim/T", "signsgd-sim", "signSGD-SIM", CENTRALIZED, "stochastic, Lipschitz Hessian", "T",
         "l1", "avg_grad_l1", -2 / 7, "-2/7", "smoothed-separable", SEPARABLE_BOUNDED, grid=_T_CHEAP,
         full_grid=_T_CHEAP_FULL,
         design="a non-quadratic profile (pure cosine ripple, p = 0), so the extrapolated momentum is "
-               "not exact and its second-order error sets the rate"),
+               "not exact and its second-order error sets the rate",
+        controls=(FROZEN,)),
     Row("signsvrg/T", "signsvrg", "SignSVRG", CENTRALIZED, "finite-sum", "T", "l1", "avg_grad_l1",
-        -1 / 2, "-1/2", "nonconvex-logistic", LOGISTIC, {"c_eta": 16.0}, grid=_T_CHEAP,
+        -1 / 2, "-1/2", "separable-sum", FINITE_SUM, grid=_T_CHEAP,
         full_grid=_T_CHEAP_FULL,
         design="c_eta = 16 by the travel-distance rule: the theoretical step carries a 1/sqrt(m) "
-               "factor and would not leave the start within the smallest horizons"),
+               "factor and would not leave the start within the smallest horizons",
+        controls=(FROZEN, SIGNSGD_B1)),
     Row("signrvr/T", "signrvr", "SignRVR", CENTRALIZED, "finite-sum", "T", "l1", "avg_grad_l1", -1 / 2,
         "-1/2 (up to log T)", "nonconvex-logistic", LOGISTIC, grid=_T_LONG, full_grid=_T_LONG_FULL,
         log_factor=True,
         design="the anytime step gamma_0/sqrt(k) with the m-free gamma_0 (c_eta = 1); T runs to 2^17 "
-               "because the bound's log T factor and the first epochs bend the small-T end"),
+               "because the bound's log T factor and the first epochs bend the small-T end",
+        controls=(FROZEN,)),
     Row("signrvm/T", "signrvm", "SignRVM", CENTRALIZED, "finite-sum", "T", "l1", "avg_grad_l1", -1 / 2,
-        "-1/2 (up to log T)", "nonconvex-logistic", LOGISTIC, {"c_eta": 0.25, "c_beta": 4.0}, grid=_T_LONG,
+        "-1/2 (up to log T)", "nonconvex-logistic", LOGISTIC, grid=_T_LONG,
         full_grid=_T_LONG_FULL, log_factor=True,
         loose="the paper's momentum schedule for SignRVM is not known here; with the reconstructed fixed "
               "beta = c_beta/m the momentum keeps an error of order sqrt(beta) times the components' "
               "spread, which does not vanish: the decay is slower than SignRVR's (about -0.37 on this "
               "grid, inside the log-factor range only at its shallow end) and its local slopes flatten "
               "as T grows. The row checks the reconstruction, not the theorem",
-        design="the same instance and step rule as SignRVR"),
+        design="the same instance and step rule as SignRVR",
+        controls=(FROZEN,)),
     Row("ssvr/T", "ssvr", "SSVR", CENTRALIZED, "stochastic", "T", "l1", "avg_grad_l1", -1 / 3, "-1/3",
         "smoothed-separable", SEPARABLE, grid=_T_CHEAP, full_grid=_T_CHEAP_FULL,
-        design="noise enters nonlinearly (Gaussian smoothing), so the STORM correction is not noise-free"),
+        design="noise enters nonlinearly (Gaussian smoothing), so the STORM correction is not noise-free",
+        controls=(FROZEN, NO_VR)),
     Row("ssvr/d", "ssvr", "SSVR", CENTRALIZED, "stochastic", "d", "l1", "avg_grad_l1", 1 / 2, "1/2",
-        "smoothed-separable", {}, grid=(4, 16, 64, 256, 1024), full_grid=(4, 16, 64, 256, 1024, 4096),
-        T=4096, full_T=16384,
-        design="isotropic scaling: L, sigma, Delta and ||x_1 - x*||_2 are the same for every d"),
+        "smoothed-separable", {"start": "one"}, grid=(4, 16, 64, 256, 1024),
+        full_grid=(4, 16, 64, 256, 1024, 4096), T=4096, full_T=16384,
+        design="isotropic scaling (L and sigma the same for every d) with only the first coordinate off its "
+               "minimizer: ||grad f(x_1)||_1 falls as d^-1/2, so the frozen method measures -1/2 while the "
+               "noise level of the d - 1 settled coordinates grows as d^1/2 (the theorem's d-factor); a step "
+               "without its d^-1/2 factor grows as d",
+        controls=(FROZEN_SIZE, NO_D_STEP)),
     Row("ssvr-fs/T", "ssvr-fs", "SSVR-FS", CENTRALIZED, "finite-sum", "T", "l1", "avg_grad_l1", -1 / 2,
-        "-1/2", "nonconvex-logistic", LOGISTIC, {"c_eta": 4.0}, grid=_T_CHEAP, full_grid=_T_CHEAP_FULL,
-        design="T >= m on the whole grid; c_eta = 4 by the travel-distance rule"),
+        "-1/2", "separable-sum", FINITE_SUM, grid=_T_CHEAP, full_grid=_T_CHEAP_FULL,
+        design="T >= m on the whole grid; c_eta = 4 by the travel-distance rule",
+        controls=(FROZEN, SIGNSGD_B1)),
     Row("ssvr-fs/d", "ssvr-fs", "SSVR-FS", CENTRALIZED, "finite-sum", "d", "l1", "avg_grad_l1", 1 / 2,
-        "1/2", "separable-sum", {"m": 64}, {"c_eta": 4.0, "measure": 512}, grid=(4, 16, 64, 256),
-        full_grid=(4, 16, 64, 256, 1024), T=4096, full_T=16384,
-        design="separable-sum is isotropic in d (L, the components' dispersion and Delta do not depend on "
-               "d) and its instances are nested: the d-instance is the first d coordinates of a larger one"),
+        "1/2", "separable-sum", {"m": 64, "start": "one"}, {"measure": 512}, grid=(4, 16, 64, 256),
+        full_grid=(4, 16, 64, 256, 1024), T=4096, full_T=16384, normalize="sqrt_delta",
+        design="separable-sum is isotropic in d (L and the components' dispersion do not depend on d) and "
+               "nested (the d-instance is the first d coordinates of a larger one); only the first "
+               "coordinate starts off its minimizer, so ||grad f(x_1)||_1 falls as d^-1/2 and Delta as 1/d. "
+               "The bound is 2 (Delta L d (1/2 + 4 sqrt(I)) / T)^1/2 and the schedule uses the problem's "
+               "Delta, "
+               "so the measure is divided by sqrt(Delta) (fitted: ||grad f||_1 / sqrt(Delta), d^1/2 by the "
+               "theorem); the frozen method then measures d^0 and a step without its d^-1/2 factor d^1",
+        controls=(FROZEN_SIZE, NO_D_STEP)),
     Row("ssvr-fs/m", "ssvr-fs", "SSVR-FS", CENTRALIZED, "finite-sum", "m", "l1", "avg_grad_l1", 1 / 4,
-        "1/4", "separable-sum", {"d": 16}, {"c_eta": 4.0}, grid=(16, 32, 64, 128, 256),
+        "1/4", "separable-sum", {"d": 16}, grid=(16, 32, 64, 128, 256),
         full_grid=(16, 32, 64, 128, 256, 512, 1024), T=16384, full_T=65536,
         design="components drawn i.i.d. from one law and nested in m (the m-instance is the first m "
-               "components of a larger one), so L, the dispersion and Delta hold still; T >> m"),
+               "components of a larger one), so L, the dispersion and Delta hold still; T >> m",
+        controls=(FROZEN_SIZE,)),
     # ---------------------------------------------------------------- composite
     Row("signprox/T", "signprox", "signProx (B = T)", COMPOSITE, "composite", "T", "l1", "avg_grad_l1",
         -1 / 2, "-1/2 (N^-1/4)", "l1-lsq", {"d": 16, "m": 256}, grid=_geom(128, 2048), full_grid=_T_SQUARE_FULL,
-        design="the gradient mapping at gamma = 1/L is measured exactly (soft-thresholding prox)"),
+        design="the gradient mapping at gamma = 1/L is measured exactly (soft-thresholding prox)",
+        controls=(FROZEN,)),
     # ---------------------------------------------------------------- Table B: majority vote
     Row("mv-signsgd/T", "mv-signsgd", "MV-signSGD (B = T)", MAJORITY_VOTE, "homogeneous", "T", "l1",
         "avg_grad_l1", -1 / 2, "-1/2", "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3},
         grid=_geom(64, 512), full_grid=_geom(64, 2048),
-        design="n = 3 identical workers, each with the batch B = T"),
+        design="n = 3 identical workers, each with the batch B = T",
+        controls=(FROZEN,)),
     Row("ssdm/T", "ssdm", "SSDM", MAJORITY_VOTE, "homogeneous", "T", "l2", "avg_grad_l2", -1 / 4, "-1/4",
         "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3}, grid=_T_CHEAP, full_grid=_T_CHEAP_FULL,
-        design="homogeneous workers, as SSDM's theorem requires"),
+        design="homogeneous workers, as SSDM's theorem requires",
+        controls=(FROZEN,)),
     Row("sto-signsgd/T", "sto-signsgd", "Sto-signSGD", MAJORITY_VOTE, "heterogeneous", "T", "l1",
         "avg_grad_l1", -1 / 2, "-1/2", "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3},
         grid=_T_CHEAP, full_grid=_T_CHEAP_FULL, non_vanishing="2 R d n^-1/2", floor_term="2 R d n^-1/2",
-        loose=_BELOW_VOTE_FLOOR, design="fixed R = G_inf; n = 3 homogeneous workers"),
+        loose=_BELOW_VOTE_FLOOR, design="fixed R = G_inf; n = 3 homogeneous workers",
+        controls=(FROZEN,)),
     Row("mv-signsgd-sim/T", "mv-signsgd-sim", "MV-signSGD-SIM", MAJORITY_VOTE, "heterogeneous", "T", "l1",
         "avg_grad_l1", -1 / 4, "-1/4", "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3, "variant": "momentum"},
         grid=_T_CHEAP, full_grid=_T_CHEAP_FULL, non_vanishing="2 R d n^-1/2",
@@ -185,41 +236,49 @@ ROWS: tuple[Row, ...] = (
               "(about -0.26, quick and full runs alike), so the verdict is bound-holds by a hair rather "
               "than tight",
         design="the reported rate d T^-1/4 is the sign-momentum form, so the momentum variant is run; the "
-               "extrapolated (sim) variant decays faster on this problem (about -0.32)"),
+               "extrapolated (sim) variant decays faster on this problem (about -0.32)",
+        controls=(FROZEN,)),
     Row("ssvr-mv-1/T", "ssvr-mv", "SSVR-MV option 1", MAJORITY_VOTE, "heterogeneous", "T", "l1",
         "avg_grad_l1", -1 / 2, "-1/2", "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3, "option": 1},
         grid=_T_CHEAP, full_grid=_T_CHEAP_FULL, non_vanishing="d n^-1/2", floor_term="2 R d n^-1/2",
-        loose=_BELOW_VOTE_FLOOR, design="R = 4 G_inf, beta = 1/2; n = 3 homogeneous workers"),
+        loose=_BELOW_VOTE_FLOOR, design="R = 4 G_inf, beta = 1/2; n = 3 homogeneous workers",
+        controls=(FROZEN,)),
     Row("ssvr-mv-2/T", "ssvr-mv", "SSVR-MV option 2", MAJORITY_VOTE, "heterogeneous", "T", "l2",
         "avg_grad_l2", -1 / 4, "-1/4", "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3, "option": 2},
-        grid=_T_CHEAP, full_grid=_T_CHEAP_FULL),
+        grid=_T_CHEAP, full_grid=_T_CHEAP_FULL,
+        controls=(FROZEN,)),
     Row("ssvr-mv-1/n", "ssvr-mv", "SSVR-MV option 1", MAJORITY_VOTE, "heterogeneous (shift zeta = 1)", "n",
         "l1", "avg_grad_l1", -1 / 2, "-1/2 (floor d n^-1/2)", "smoothed-separable", SEPARABLE_BOUNDED,
         {"option": 1, "split": {"mode": "shift", "zeta": 1.0}}, grid=(3, 5, 9, 17, 33),
         full_grid=(3, 5, 9, 17, 33, 65), T=4096, full_T=16384, kind=FLOOR, non_vanishing="d n^-1/2",
         floor_term="2 R d n^-1/2", loose=_BELOW_VOTE_FLOOR_N,
         design="odd n, the same tilt size zeta for every n, a horizon long enough for the iterates to "
-               "settle"),
+               "settle",
+        controls=(FROZEN,)),
     Row("ssvr-mv-2/n", "ssvr-mv", "SSVR-MV option 2", MAJORITY_VOTE, "heterogeneous (shift zeta = 1)", "n",
         "l2", "avg_grad_l2", 0.0, "0 (no n-floor)", "smoothed-separable", SEPARABLE_BOUNDED,
         {"option": 2, "split": {"mode": "shift", "zeta": 1.0}}, grid=(3, 5, 9, 17, 33),
         full_grid=(3, 5, 9, 17, 33, 65), T=4096, full_T=16384, kind=FLOOR,
-        design="the same sweep as option 1: the unbiased server sign leaves no n-dependent term"),
+        design="the same sweep as option 1: the unbiased server sign leaves no n-dependent term",
+        controls=(MAJORITY_SERVER_FALLS,)),
     # ---------------------------------------------------------------- mechanism rows
     Row("ssvr/estimator-error", "ssvr", "SSVR estimator error", MECHANISM, "stochastic", "T", "l2",
         "avg_estimator_error", -2 / 3, "-2/3", "smoothed-separable", SEPARABLE, grid=_T_CHEAP,
         full_grid=_T_CHEAP_FULL, power=2, seeds=16, full_seeds=32,
         design="(1/T) sum_t ||v_t - grad f(x_t)||_2^2: beta sigma^2 + eta^2 L^2 d / beta = O(T^-2/3) "
-               "with the theoretical schedule; a slope forced by the step alone would not show here"),
+               "with the theoretical schedule; a slope forced by the step alone would not show here",
+        controls=(NO_VR,)),
     Row("ssvr/T-skewed", "ssvr", "SSVR on skewed noise", MECHANISM, "stochastic, skewed noise", "T", "l1",
         "avg_grad_l1", -1 / 3, "-1/3", "noisy-separable", SKEWED, grid=_T_CHEAP, full_grid=_T_CHEAP_FULL,
         design="additive noise with mean 0 and median != 0: the variance-reduced estimator is unbiased, so "
-               "SSVR keeps its rate"),
+               "SSVR keeps its rate",
+        controls=(FROZEN, NO_VR)),
     Row("signsgd/T-skewed-control", "signsgd", "signSGD, B = 1, SSVR's step (control)", MECHANISM,
         "stochastic, skewed noise", "T", "l1", "avg_grad_l1", 0.0, "0 (plateau)", "noisy-separable", SKEWED,
         {"B": 1}, grid=_T_CHEAP, full_grid=_T_CHEAP_FULL, step_of="ssvr",
         design="the same step as SSVR and no variance reduction: the batch-1 sign is biased wherever "
-               "|grad_k f| is below the noise's skew, so the measure stops falling (the plateau)"),
+               "|grad_k f| is below the noise's skew, so the measure stops falling (the plateau)",
+        controls=(SYMMETRIC_NOISE,)),
     Row("ssvr-mv-1/counterexample", "ssvr-mv", "SSVR-MV option 1, counterexample", MECHANISM,
         "heterogeneous, 3 workers", "T", "l1", "late_signed_gradient", 0.0, "0 (stays at t*)",
         "mv-counterexample", {"instance": "amplified"},
@@ -227,13 +286,15 @@ ROWS: tuple[Row, ...] = (
         full_grid=_geom(1024, 262144, 4), seeds=24, full_seeds=64, reference="t_star",
         design="exact worker gradients, R = G_inf = 2.5: the deterministic vote of unbiased worker bits is "
                "biased, and the signed average of f'(x_t) over the second half settles at the fixed point "
-               "t* of the expected vote instead of 0"),
+               "t* of the expected vote instead of 0",
+        controls=(UNBIASED_SERVER,)),
     Row("ssvr-mv-2/counterexample", "ssvr-mv", "SSVR-MV option 2, counterexample", MECHANISM,
         "heterogeneous, 3 workers", "T", "l2", "avg_grad_l2", -1 / 4, "-1/4", "mv-counterexample",
         {"instance": "amplified"}, {"n": 3, "split": {"mode": "counterexample"}, "option": 2},
         grid=_geom(1024, 65536), full_grid=_geom(1024, 262144), seeds=32, full_seeds=64,
         design="the same workers: the unbiased server sign has no fixed point away from 0, so the gradient "
-               "keeps falling at the option-2 rate"),
+               "keeps falling at the option-2 rate",
+        controls=(MAJORITY_SERVER,)),
 )
 
 

@@ -24,12 +24,19 @@ from .. import __version__
 from ..errors import InvalidParameterError
 from ..methods import get_method
 from ..problems import make_problem
+from .controls import SENSITIVITY, Control, control_seeds
 from .fits import fit_slope, verdict
 from .registry import Row, rows
 from .store import ResultStore
 from .sweep import EXTRAS, point, run_sweep
 
 WARMUP_T = 16
+#: the widest interval (in the exponent) that may still be called ``tight``
+MAX_WIDTH = 0.15
+#: a non-vanishing term must lie this many times below the start's measure to count
+FLOOR_FACTOR = 4.0
+#: rows whose sensitivity variants the quick run computes (the full run: every row)
+QUICK_SENSITIVITY = ("ssvr/T", "signsgd/T")
 
 
 def _vote_floor(point: dict, result: dict) -> float:
@@ -49,19 +56,22 @@ def _t_star(row: Row) -> float:
 REFERENCES = {"t_star": _t_star}
 
 
-def borrowed_step(row: Row, problem_params: dict, T: int) -> float:
-    """The theoretical step of ``row.step_of`` for horizon T on the row's problem."""
-    method = get_method(row.step_of)
-    return float(method.resolve(make_problem(row.problem, **problem_params), T, {})["eta"])
+def borrowed_step(method_name: str, problem_name: str, problem_params: dict, T: int) -> float:
+    """The theoretical step of ``method_name`` for horizon T on the given problem."""
+    return float(get_method(method_name).resolve(make_problem(problem_name, **problem_params), T, {})["eta"])
 
 
 def grid_of(row: Row, full: bool) -> tuple:
     return tuple(row.full_grid or row.grid) if full else tuple(row.grid)
 
 
-def row_points(row: Row, full: bool = False, seed: int = 0) -> list[dict]:
-    """The sweep points of ``row``: one per grid value, in grid order."""
+def row_points(row: Row, full: bool = False, seed: int = 0, variant: Control | None = None) -> list[dict]:
+    """The sweep points of ``row`` (one per grid value, in grid order), or of one of its
+    controls or sensitivity variants (``variant``): the step constant scaled, options or
+    problem parameters replaced, or another method run with the row method's step."""
     seeds = row.full_seeds if full else row.seeds
+    if variant is not None and variant.expect is not None and not variant.all_seeds:
+        seeds = control_seeds(seeds)
     T_fixed = (row.full_T or row.T) if full else row.T
     out = []
     for value in grid_of(row, full):
@@ -76,25 +86,36 @@ def row_points(row: Row, full: bool = False, seed: int = 0) -> list[dict]:
             options["split"] = {**options.get("split", {}), "mode": "shift", "zeta": float(value)}
         else:  # pragma: no cover - the registry is static
             raise ValueError(row.variable)
-        if row.step_of is not None:
-            options["eta"] = borrowed_step(row, params, T)
+        method = row.method
+        scale = 1.0
+        if variant is not None:
+            params.update(variant.problem_params)
+            options.update(variant.options)
+            scale = variant.eta_scale * float(value) ** variant.eta_power
+            method = variant.method or row.method
+        step_of = row.step_of or (row.method if method != row.method else None)
+        if step_of is not None:
+            options["eta"] = scale * borrowed_step(step_of, row.problem, params, T)
+        elif scale != 1.0:
+            options["c_eta"] = scale * options.get("c_eta", 1.0)
         if row.statistic in EXTRAS:
             options["extras"] = [row.statistic]
-        out.append(point(row.method, row.problem, T, seeds=seeds, seed=seed, problem_params=params, **options))
+        out.append(point(method, row.problem, T, seeds=seeds, seed=seed, problem_params=params, **options))
     return out
 
 
-def warmup_points(plans: list[tuple[Row, list[dict]]]) -> list[dict]:
-    """One tiny run per distinct method/problem pair of the planned rows: compiles the
+def warmup_points(plans) -> list[dict]:
+    """One tiny run per distinct method/problem pair of the planned points: compiles the
     kernels into Numba's on-disk cache (distinct methods in parallel) before the sweep,
     whose processes then load them; never stored."""
     seen, out = set(), []
-    for row, pts in plans:
-        key = (row.method, row.problem, "n" in row.options)
+    for pts in plans:
+        first = pts[0]
+        key = (first["method"], first["problem"], "n" in first)
         if key in seen:
             continue
         seen.add(key)
-        first = dict(pts[0])
+        first = dict(first)
         first.update(T=WARMUP_T, seeds=1)
         first.pop("extras", None)
         out.append(first)
@@ -120,25 +141,127 @@ def judge(row: Row, fit) -> str:
     return "tight"
 
 
-def statistic(row: Row, result: dict) -> np.ndarray:
-    """The per-seed values fitted for ``row`` (a signed limit is fitted in size)."""
+def classify(row: Row, fit) -> str:
+    """:func:`judge`, with ``inconclusive`` in place of ``tight`` when the interval is wider
+    than :data:`MAX_WIDTH`: data that cannot decide are not evidence of tightness."""
+    v = judge(row, fit)
+    if v == "tight" and fit.ci_high - fit.ci_low > MAX_WIDTH:
+        return "inconclusive"
+    return v
+
+
+def _sqrt_delta(point: dict) -> float:
+    """sqrt(Delta) of the point's problem: the constant of the finite-sum bounds
+    2 (Delta L d (1/2 + 4 sqrt(I)) / T)^1/2."""
+    return math.sqrt(make_problem(point["problem"], **point["problem_params"]).constants()["delta"])
+
+
+#: divisors of a statistic that take a constant of the bound out of it, per grid point
+NORMALIZERS = {"sqrt_delta": _sqrt_delta}
+
+
+def statistic(row: Row, result: dict, point: dict | None = None) -> np.ndarray:
+    """The per-seed values fitted for ``row`` (a signed limit is fitted in size; a row with
+    ``normalize`` divides by that constant of the bound at the point)."""
     values = np.asarray(result[row.statistic], dtype=float)
     if row.statistic == "late_signed_gradient":
         values = np.abs(values)
+    if row.normalize is not None:
+        values = values / NORMALIZERS[row.normalize](point)
     return values
 
 
-def evaluate(row: Row, points: list[dict], results: list[dict], full: bool = False) -> dict:
-    """The report row of ``row`` from the results of its points."""
+def _fittable(values) -> bool:
+    return all(np.all(np.isfinite(v)) and np.all(v > 0) for v in values)
+
+
+def _fit_summary(fit) -> dict:
+    return {"measured_exponent": fit.slope, "ci_low": fit.ci_low, "ci_high": fit.ci_high,
+            "ci_stat_low": fit.ci_stat_low, "ci_stat_high": fit.ci_stat_high, "systematic": fit.systematic,
+            "window": fit.window, "window_rule": fit.window_rule}
+
+
+def judge_variant(row: Row, grid, points: list[dict], results: list[dict], variant: Control) -> dict:
+    """A control's or a variant's fit and verdict, by the rules of the row itself; a
+    control is ``caught`` when its verdict is the one it expects."""
+    values = [statistic(row, res, p) for res, p in zip(results, points, strict=True)]
+    out = {"name": variant.name, "label": variant.label, "expect": variant.expect,
+           "mean": [float(v.mean()) for v in values], "seeds": int(values[0].size)}
+    if not _fittable(values):
+        out.update(measured_exponent=None, verdict="violated",
+                   note="a measurement is not finite and positive")
+    else:
+        fit = fit_slope(grid, values)
+        out.update(_fit_summary(fit), verdict=judge(row, fit) if variant.expect else classify(row, fit))
+    if variant.expect is not None:
+        out["caught"] = out["verdict"] == variant.expect
+    return out
+
+
+def start_measure(row: Row, point: dict) -> float:
+    """The row's measure at the start point x_1 of ``point``'s problem (what a method that
+    never moves reports)."""
+    problem = make_problem(point["problem"], **point["problem_params"])
+    g = np.asarray(problem.full_grad(problem.x0), dtype=float)
+    return float(np.abs(g).sum()) if row.measure == "l1" else float(np.sqrt(np.sum(g * g)))
+
+
+def _floor_verdict(row: Row, points, results, means, window) -> tuple[str, dict]:
+    """The floor-aware verdict of a row that decays more slowly than its T-term: the
+    bound holds through its non-vanishing term only where that term could have been
+    broken, i.e. lies below the start's measure by :data:`FLOOR_FACTOR` on the window."""
+    floors = [FLOOR_TERMS[row.floor_term](p, res) for p, res in zip(points, results, strict=True)]
+    starts = [start_measure(row, p) for p in points]
+    inside = [i for i, x in enumerate(grid_values(points, row)) if x in window]
+    below = all(means[i] <= floors[i] for i in inside)
+    meaningful = all(floors[i] * FLOOR_FACTOR <= starts[i] for i in inside)
+    info = {"formula": row.floor_term, "value": floors, "start_measure": starts, "factor": FLOOR_FACTOR,
+            "measure_below": below, "could_be_broken": meaningful}
+    if not below:
+        return "violated", info
+    power = f"{row.variable}^({row.theory_exponent:+.3g})"
+    if meaningful:
+        info["note"] = (f"the measure decays more slowly than {power} but stays below the bound's "
+                        f"non-vanishing term {row.floor_term} ({_range(floors, inside)}) on the whole window, "
+                        f"which is at least {FLOOR_FACTOR:g}x below the start's measure "
+                        f"({_range(starts, inside)}): the bound holds and could have been broken")
+        return "bound-holds", info
+    info["note"] = (f"the measure decays more slowly than {power} and stays below the bound's non-vanishing "
+                    f"term {row.floor_term} ({_range(floors, inside)}), but that term is not "
+                    f"{FLOOR_FACTOR:g}x below the start's measure ({_range(starts, inside)}): a method that "
+                    "never moves would satisfy it too, so the bound is vacuous here")
+    return "vacuous", info
+
+
+def _range(values, inside) -> str:
+    sel = [values[i] for i in inside]
+    return f"{min(sel):.3g} to {max(sel):.3g}" if min(sel) != max(sel) else f"{sel[0]:.3g}"
+
+
+def grid_values(points, row: Row) -> list[float]:
+    key = {"T": "T", "n": "n"}.get(row.variable)
+    if key is not None:
+        return [float(p[key]) for p in points]
+    if row.variable in ("d", "m"):
+        return [float(p["problem_params"][row.variable]) for p in points]
+    return [float(p["split"]["zeta"]) for p in points]
+
+
+def evaluate(row: Row, points: list[dict], results: list[dict], full: bool = False,
+             controls=(), variants=()) -> dict:
+    """The report row of ``row`` from the results of its points, and of its controls' and
+    sensitivity variants' points: ``controls`` and ``variants`` hold pairs
+    ``(Control, (points, results))``."""
     spec = get_method(row.method).spec
     grid = np.asarray(grid_of(row, full), dtype=float)
-    values = [statistic(row, res) for res in results]
+    values = [statistic(row, res, p) for res, p in zip(results, points, strict=True)]
     means = [float(v.mean()) for v in values]
     ses = [float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else 0.0 for v in values]
     out = {
         "id": row.id, "method": row.method, "label": row.label, "table": row.table, "setting": row.setting,
         "kind": row.kind, "variable": row.variable, "measure": row.measure, "statistic": row.statistic,
-        "power": row.power, "log_factor": row.log_factor, "theory_exponent": row.theory_exponent,
+        "normalize": row.normalize, "power": row.power, "log_factor": row.log_factor,
+        "theory_exponent": row.theory_exponent,
         "exponent_text": row.exponent_text, "rate": spec.rate.expression, "non_vanishing": row.non_vanishing,
         "problem": row.problem, "problem_params": row.problem_params, "options": row.options,
         "schedule": spec.schedule, "hyperparameters": results[-1].get("hyperparameters"),
@@ -146,34 +269,42 @@ def evaluate(row: Row, points: list[dict], results: list[dict], full: bool = Fal
         "grid": grid.tolist(), "T": [p["T"] for p in points], "seeds": points[0]["seeds"], "mean": means,
         "std_error": ses, "oracle_calls": [float(np.mean(r["oracle_calls"])) for r in results],
         "diverged": sum(int(np.count_nonzero(np.asarray(r["diverged_at"]) > 0)) for r in results),
+        "max_width": MAX_WIDTH,
     }
-    finite = all(np.all(np.isfinite(v)) and np.all(v > 0) for v in values)
-    if not finite:
+    out["controls"] = [judge_variant(row, grid, *pts_res, c) for c, pts_res in controls]
+    out["sensitivity"] = [judge_variant(row, grid, *pts_res, c) for c, pts_res in variants]
+    if not _fittable(values):
         out.update(measured_exponent=None, ci_low=None, ci_high=None, verdict="violated",
                    note="a measurement is not finite and positive (a run diverged or reached 0 exactly)")
         return out
     fit = fit_slope(grid, values)
-    out.update(measured_exponent=fit.slope, ci_low=fit.ci_low, ci_high=fit.ci_high,
-               ci_stat_low=fit.ci_stat_low, ci_stat_high=fit.ci_stat_high, systematic=fit.systematic,
-               local_slopes=fit.local_slopes, window=fit.window, intercept=fit.intercept, level=fit.level,
-               verdict=judge(row, fit), theory_range=list(theory_range(row, fit.window)))
-    if row.floor_term is not None:
-        floors = [FLOOR_TERMS[row.floor_term](p, res) for p, res in zip(points, results, strict=True)]
-        out["floor_term"] = {"formula": row.floor_term, "value": floors}
-        below = all(m <= f for m, f, x in zip(means, floors, grid, strict=True) if x in fit.window)
-        if out["verdict"] == "violated" and below:
-            out["verdict"] = "bound-holds"
-            power = f"{row.variable}^({row.theory_exponent:+.3g})"
-            out["note"] = (f"the measure decays more slowly than {power} but stays below the "
-                           f"bound's non-vanishing term {row.floor_term} (from {min(floors):.3g}) on the whole "
-                           "window, so the bound holds; its decaying term is not the dominant one here")
+    out.update(_fit_summary(fit), local_slopes=fit.local_slopes, intercept=fit.intercept, level=fit.level,
+               paired_bootstrap=fit.paired, verdict=classify(row, fit),
+               theory_range=list(theory_range(row, fit.window)))
+    half = fit_slope(grid, values, window="half")
+    out["second_window"] = {**_fit_summary(half), "verdict": classify(row, half)}
+    out["second_window"]["agrees"] = out["second_window"]["verdict"] == out["verdict"]
+    if row.floor_term is not None and out["verdict"] == "violated":
+        out["verdict"], out["floor_term"] = _floor_verdict(row, points, results, means, fit.window)
+        if "note" in out["floor_term"]:
+            out["note"] = out["floor_term"]["note"]
+    if out["sensitivity"]:
+        out["sensitivity_changes"] = any(v["verdict"] != out["verdict"] for v in out["sensitivity"])
+    missed = [c["name"] for c in out["controls"] if not c["caught"]]
+    if not out["controls"]:
+        missed = ["(no control declared)"]
+    if missed and out["verdict"] != "violated":
+        out["judged"] = out["verdict"]
+        out["verdict"] = "not falsifiable"
+        out["note"] = (f"judged {out['judged']}, but the control(s) {', '.join(missed)} did not come out as "
+                       "expected: at this size the fit cannot tell this method from a broken one")
     if row.reference is not None:
         ref = REFERENCES[row.reference](row)
         signed = np.asarray(results[-1][row.statistic], dtype=float)
-        half = 1.96 * signed.std(ddof=1) / math.sqrt(signed.size)
+        half_width = 1.96 * signed.std(ddof=1) / math.sqrt(signed.size)
         out["reference"] = {"name": row.reference, "value": ref, "measured": float(signed.mean()),
-                            "ci_low": float(signed.mean() - half), "ci_high": float(signed.mean() + half),
-                            "at": float(grid[-1])}
+                            "ci_low": float(signed.mean() - half_width),
+                            "ci_high": float(signed.mean() + half_width), "at": float(grid[-1])}
     if row.variable == "T" and "N" in spec.rate.exponents and row.kind == "slope" and row.table != "mechanism":
         calls = np.asarray(out["oracle_calls"])
         if np.all(np.diff(calls) > 0):
@@ -210,10 +341,22 @@ class _Progress:
         self.stream.flush()
 
 
+def plan_row(row: Row, full: bool, seed: int, sensitivity: bool) -> dict:
+    """The points of a row, of each of its controls and of its sensitivity variants."""
+    return {"row": row, "points": row_points(row, full, seed),
+            "controls": [(c, row_points(row, full, seed, c)) for c in row.controls],
+            "variants": [(v, row_points(row, full, seed, v)) for v in SENSITIVITY] if sensitivity else []}
+
+
+def _point_lists(plan: dict) -> list[list[dict]]:
+    return [plan["points"]] + [pts for _, pts in plan["controls"]] + [pts for _, pts in plan["variants"]]
+
+
 def verify(out="verify-report", *, quick: bool = True, only=None, scheduler: str | None = None,
            processes: int | None = None, figures: bool = True, progress=sys.stderr,
-           selected: list[Row] | None = None, seed: int = 0) -> dict:
-    """Sweep, fit and judge every row of the theory registry; write the report to ``out``.
+           selected: list[Row] | None = None, seed: int = 0, sensitivity: bool | None = None) -> dict:
+    """Sweep, fit and judge every row of the theory registry and its controls; write the
+    report to ``out``.
 
     Parameters
     ----------
@@ -233,6 +376,9 @@ def verify(out="verify-report", *, quick: bool = True, only=None, scheduler: str
         Where the progress line goes (default: standard error).
     selected : list of Row
         Rows to run instead of the registry's (tests, new estimators).
+    sensitivity : bool, optional
+        Also run every row with the step constant scaled by 1/4 and by 4. Default: every
+        row in the full run, the rows of :data:`QUICK_SENSITIVITY` in the quick run.
 
     Returns
     -------
@@ -243,32 +389,44 @@ def verify(out="verify-report", *, quick: bool = True, only=None, scheduler: str
 
     if not isinstance(quick, bool):
         raise InvalidParameterError("quick", quick, "must be True or False")
+    if sensitivity is not None and not isinstance(sensitivity, bool):
+        raise InvalidParameterError("sensitivity", sensitivity, "must be True, False or None")
     chosen = list(selected) if selected is not None else rows(only)
     full = not quick
     out = Path(out)
     store = ResultStore(out / "store")
     start = time.perf_counter()
-    plans = [(row, row_points(row, full, seed)) for row in chosen]
-    everything = [p for _, pts in plans for p in pts]
+    def wants_variants(row):
+        return (full or row.id in QUICK_SENSITIVITY) if sensitivity is None else sensitivity
+
+    plans = [plan_row(row, full, seed, wants_variants(row)) for row in chosen]
+    lists = [pts for plan in plans for pts in _point_lists(plan)]
+    everything = [p for pts in lists for p in pts]
     todo = [p for p in everything if p not in store]
     if todo:  # compile (or load) the kernels in the pool's processes first; nothing is kept
         with tempfile.TemporaryDirectory() as scratch:
-            run_sweep(warmup_points([(r, pts) for r, pts in plans if any(p in todo for p in pts)]),
+            run_sweep(warmup_points([pts for pts in lists if any(p in todo for p in pts)]),
                       ResultStore(scratch), scheduler=scheduler, processes=processes)
-    results = run_sweep(everything, store, scheduler=scheduler, processes=processes,
-                        progress=_Progress(progress, "verify"))
-    report_rows, i = [], 0
-    for row, pts in plans:
-        report_rows.append(evaluate(row, pts, results[i:i + len(pts)], full))
-        i += len(pts)
+    results = iter(run_sweep(everything, store, scheduler=scheduler, processes=processes,
+                             progress=_Progress(progress, "verify")))
+
+    def take(pts):
+        return [next(results) for _ in pts]
+
+    report_rows = []
+    for plan in plans:
+        main = take(plan["points"])
+        controls = [(c, (pts, take(pts))) for c, pts in plan["controls"]]
+        variants = [(v, (pts, take(pts))) for v, pts in plan["variants"]]
+        report_rows.append(evaluate(plan["row"], plan["points"], main, full, controls, variants))
     report = {
         "version": __version__, "run": "full" if full else "quick", "seed": seed,
         "elapsed_s": time.perf_counter() - start, "points": len(everything),
-        "computed_points": len(todo), "rows": report_rows,
+        "computed_points": len(todo), "max_width": MAX_WIDTH, "floor_factor": FLOOR_FACTOR,
+        "rows": report_rows,
     }
     write_report(report, out, figures=figures)
     return report
 
 
-__all__ = ["evaluate", "row_points", "verify", "warmup_points"]
-
+__all__ = ["evaluate", "plan_row", "row_points", "verify", "warmup_points"]

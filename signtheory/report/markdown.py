@@ -7,11 +7,17 @@ from pathlib import Path
 
 from ..rates.store import write_atomically
 
-VERDICT_MARK = {"tight": "tight", "bound-holds": "bound holds", "violated": "**violated**"}
+VERDICT_MARK = {"tight": "tight", "bound-holds": "bound holds", "violated": "**violated**",
+                "inconclusive": "inconclusive", "vacuous": "vacuous", "not falsifiable": "**not falsifiable**"}
 
 
 def _fmt(x, digits=3):
     return "n/a" if x is None else f"{x:+.{digits}f}"
+
+
+def _cell(text) -> str:
+    """A table cell: pipes escaped so that the row keeps its columns."""
+    return str(text).replace("|", "\\|")
 
 
 def _params(row) -> str:
@@ -27,23 +33,61 @@ def _theory(r) -> str:
     return r["exponent_text"]
 
 
+def _measured(r) -> str:
+    """The fitted exponent, its statistical interval and the systematic widening apart."""
+    if r.get("measured_exponent") is None:
+        return "n/a"
+    return (f"{_fmt(r['measured_exponent'])} [{_fmt(r['ci_stat_low'])}, {_fmt(r['ci_stat_high'])}] "
+            f"± {r['systematic']:.3f}")
+
+
+def _verdict(v: str) -> str:
+    return VERDICT_MARK.get(v, v)
+
+
+def _controls(r) -> str:
+    parts = []
+    for c in r.get("controls", []):
+        mark = "✓" if c["caught"] else "✗"
+        parts.append(f"{c['name']}: {_verdict(c['verdict']).strip('*')} {mark}")
+    return "; ".join(parts) or "none"
+
+
+def _second_window(r) -> str:
+    w = r.get("second_window")
+    if not w:
+        return "n/a"
+    text = _verdict(w["verdict"]).strip("*")
+    return text if w["agrees"] else f"⚠ {text}"
+
+
+def _sensitivity(r) -> str:
+    variants = r.get("sensitivity") or []
+    if not variants:
+        return "—"
+    text = ", ".join(f"{v['name']}: {_verdict(v['verdict']).strip('*')}" for v in variants)
+    return f"⚠ {text}" if r.get("sensitivity_changes") else text
+
+
+def _measure_name(r) -> str:
+    if r["statistic"] == "avg_estimator_error":
+        return "‖v − ∇f‖₂²"
+    if r["statistic"] == "late_signed_gradient":
+        return "|signed mean of ∇f|"
+    name = r["measure"] + ("²" if r.get("power") == 2 else "")
+    return name + {"sqrt_delta": " / √Δ"}.get(r.get("normalize"), "")
+
+
 def markdown_table(report: dict) -> str:
     """The report's table: one line per row."""
-    lines = [
-        "| row | method | variable | measure | theory | measured [95% interval] | verdict | problem |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    head = ("row", "method", "variable", "measure", "theory", "measured [stat. 95%] ± systematic", "verdict",
+            "controls", "largest-half window", "c_eta ×¼, ×4", "problem")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in report["rows"]:
-        measured = (f"{_fmt(r['measured_exponent'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
-                    if r.get("measured_exponent") is not None else "n/a")
-        measure = r["measure"] + ("²" if r.get("power") == 2 else "")
-        if r["statistic"] == "avg_estimator_error":
-            measure = "‖v − ∇f‖₂²"
-        elif r["statistic"] == "late_signed_gradient":
-            measure = "|signed mean of ∇f|"
-        lines.append(
-            f"| {r['id']} | {r['label']} | {r['variable']} | {measure} | {_theory(r)} | {measured} | "
-            f"{VERDICT_MARK.get(r['verdict'], r['verdict'])} | {r['problem']} ({_params(r)}) |")
+        cells = (r["id"], r["label"], r["variable"], _measure_name(r), _theory(r), _measured(r),
+                 _verdict(r["verdict"]), _controls(r), _second_window(r), _sensitivity(r),
+                 f"{r['problem']} ({_params(r)})")
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -82,10 +126,16 @@ def render(report: dict) -> str:
         f"({report['computed_points']} computed now), {report['elapsed_s']:.0f} s. Verdicts: {summary}.",
         "",
         "Each row is a log-log slope of the mean over seeds of the measure against the variable, fitted on "
-        "the largest two thirds of the grid. The interval is the 95% bootstrap interval over seeds, widened "
-        "on both sides by half the range of the local slopes inside the window (a finite-grid term). "
+        "the largest two thirds of the grid. The bracket is the 95% bootstrap interval over seeds (seed "
+        "indices resampled jointly across grid points); the interval the verdict uses is that bracket "
+        "widened on both sides by the systematic term, half the range of the local slopes inside the window. "
         "`tight`: the theoretical exponent lies in the interval; `bound holds`: the measure decays faster; "
-        "`violated`: it decays more slowly. See docs/verify.md.",
+        "`violated`: it decays more slowly; "
+        f"`inconclusive`: the interval is wider than {report['max_width']:g}; "
+        "`vacuous`: the bound holds only through a term a method that never moves would satisfy too; "
+        "`not falsifiable`: a control of the row (the method frozen, or its mechanism switched off) was not "
+        "judged as it must be (✗), so the row's own verdict is no evidence. ⚠ marks a verdict that changes "
+        "on the largest half of the grid or with the step constant scaled by 1/4 or 4. See docs/verify.md.",
         "",
         markdown_table(report),
         "",
