@@ -94,6 +94,24 @@ def test_an_interval_wider_than_the_maximum_is_inconclusive_not_tight():
     assert clean["ci_high"] - clean["ci_low"] < MAX_WIDTH and clean["verdict"] == "tight"
 
 
+def test_a_verdict_resolves_exponents_to_the_stated_resolution_and_no_finer():
+    """A narrow interval around -0.47 is still tight against -1/2 (within 0.05); around -0.44
+    it is violated, and around -0.56 the bound holds."""
+    from types import SimpleNamespace
+
+    from signtheory.rates.verify import RESOLUTION, judge
+
+    row = row_of(theory_exponent=-0.5)
+    assert RESOLUTION == 0.05
+
+    def fit(slope):
+        return SimpleNamespace(window=[1.0, 2.0, 4.0], slope=slope, ci_low=slope - 0.002, ci_high=slope + 0.002)
+
+    assert judge(row, fit(-0.47)) == "tight"
+    assert judge(row, fit(-0.44)) == "violated"
+    assert judge(row, fit(-0.56)) == "bound-holds"
+
+
 def test_the_largest_half_window_is_checked_and_a_disagreement_flagged():
     row = row_of(grid=tuple(2**k for k in range(8, 17)))
     straight = judged(row, -1 / 3)

@@ -168,9 +168,9 @@ def test_log_factor_widens_the_theory_and_signed_statistics_are_absolute():
     window = [np.e**7, np.e**8, np.e**9]
     row = tiny_row(theory_exponent=-0.5, log_factor=True)
     assert theory_range(row, window) == pytest.approx((-0.5, -0.375))
-    fit = SimpleNamespace(window=window, ci_low=-0.42, ci_high=-0.39)
+    fit = SimpleNamespace(window=window, slope=-0.405, ci_low=-0.42, ci_high=-0.39)
     assert judge(row, fit) == "tight"
     assert judge(tiny_row(theory_exponent=-0.5), fit) == "violated"
-    assert judge(row, SimpleNamespace(window=window, ci_low=-0.7, ci_high=-0.6)) == "bound-holds"
+    assert judge(row, SimpleNamespace(window=window, slope=-0.65, ci_low=-0.7, ci_high=-0.6)) == "bound-holds"
     row = tiny_row(statistic="late_signed_gradient")
     assert statistic(row, {"late_signed_gradient": [-0.5, 0.25]}).tolist() == [0.5, 0.25]

@@ -36,7 +36,8 @@ def test_every_control_is_caught_and_a_wrong_exponent_fails(quick_report, row_id
         assert c["caught"], f"{row_id}: control {c['name']} judged {c['verdict']}, expected {c['expect']}"
     assert r["verdict"] not in ("not falsifiable", "violated") or r.get("loose"), (row_id, r["verdict"])
     row = registry.rows([row_id])[0]
-    fit = SimpleNamespace(window=r["window"], ci_low=r["ci_low"], ci_high=r["ci_high"])
+    fit = SimpleNamespace(window=r["window"], slope=r["measured_exponent"], ci_low=r["ci_low"],
+                          ci_high=r["ci_high"])
     steeper = dataclasses.replace(row, theory_exponent=row.theory_exponent - 1 / 6)
     shallower = dataclasses.replace(row, theory_exponent=row.theory_exponent + 1 / 6)
     assert judge(steeper, fit) == "violated", (row_id, r["ci_low"], r["ci_high"])

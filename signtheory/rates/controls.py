@@ -34,7 +34,7 @@ class Control:
     options: dict = field(default_factory=dict)  # run() keywords that replace the row's
     problem_params: dict = field(default_factory=dict)  # problem parameters that replace the row's
     method: str | None = None  # run this method instead, with the row method's theoretical step
-    all_seeds: bool = False  # run with the row's seeds (default: control_seeds of them)
+    seeds: int | None = None  # seeds of the control's points (default: control_seeds of the row's)
 
     def to_dict(self) -> dict:
         return asdict(self)

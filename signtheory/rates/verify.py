@@ -33,6 +33,9 @@ from .sweep import EXTRAS, point, run_sweep
 WARMUP_T = 16
 #: the widest interval (in the exponent) that may still be called ``tight``
 MAX_WIDTH = 0.15
+#: the finest difference of exponents a verdict resolves: the judged interval is never
+#: narrower than this on either side of the estimate
+RESOLUTION = 0.05
 #: a non-vanishing term must lie this many times below the start's measure to count
 FLOOR_FACTOR = 4.0
 #: rows whose sensitivity variants the quick run computes (the full run: every row)
@@ -70,8 +73,8 @@ def row_points(row: Row, full: bool = False, seed: int = 0, variant: Control | N
     controls or sensitivity variants (``variant``): the step constant scaled, options or
     problem parameters replaced, or another method run with the row method's step."""
     seeds = row.full_seeds if full else row.seeds
-    if variant is not None and variant.expect is not None and not variant.all_seeds:
-        seeds = control_seeds(seeds)
+    if variant is not None and variant.expect is not None:
+        seeds = variant.seeds or control_seeds(seeds)
     T_fixed = (row.full_T or row.T) if full else row.T
     out = []
     for value in grid_of(row, full):
@@ -131,12 +134,21 @@ def theory_range(row: Row, window) -> tuple[float, float]:
     return p, p + 1.0 / float(np.mean(np.log(np.asarray(window, dtype=float))))
 
 
+def judged_interval(fit) -> tuple[float, float]:
+    """The interval a verdict is read from: the fit's (statistical part widened by the
+    finite-grid term), never narrower than :data:`RESOLUTION` on either side of the
+    estimate, since a finite grid does not resolve exponents more finely."""
+    return min(fit.ci_low, fit.slope - RESOLUTION), max(fit.ci_high, fit.slope + RESOLUTION)
+
+
 def judge(row: Row, fit) -> str:
-    """``tight`` when the interval meets the theory's exponents, else by the side it lies on."""
+    """``tight`` when the judged interval meets the theory's exponents, else by the side
+    it lies on."""
     lo, hi = theory_range(row, fit.window)
-    if fit.ci_high < lo:
+    ci_low, ci_high = judged_interval(fit)
+    if ci_high < lo:
         return "bound-holds"
-    if fit.ci_low > hi:
+    if ci_low > hi:
         return "violated"
     return "tight"
 
@@ -192,7 +204,8 @@ def judge_variant(row: Row, grid, points: list[dict], results: list[dict], varia
                    note="a measurement is not finite and positive")
     else:
         fit = fit_slope(grid, values)
-        out.update(_fit_summary(fit), verdict=judge(row, fit) if variant.expect else classify(row, fit))
+        out.update(_fit_summary(fit),
+                   verdict=judge(row, fit) if variant.expect else decide(row, fit, points, results)[0])
     if variant.expect is not None:
         out["caught"] = out["verdict"] == variant.expect
     return out
@@ -204,6 +217,17 @@ def start_measure(row: Row, point: dict) -> float:
     problem = make_problem(point["problem"], **point["problem_params"])
     g = np.asarray(problem.full_grad(problem.x0), dtype=float)
     return float(np.abs(g).sum()) if row.measure == "l1" else float(np.sqrt(np.sum(g * g)))
+
+
+def decide(row: Row, fit, points, results) -> tuple[str, dict | None]:
+    """The verdict of a fit of ``row`` on its points: :func:`classify`, and for a row whose
+    bound has a non-vanishing term, the floor-aware verdict where the slope is violated
+    (with the floor's numbers, else None)."""
+    v = classify(row, fit)
+    if row.floor_term is None or v != "violated":
+        return v, None
+    means = [float(statistic(row, res, p).mean()) for res, p in zip(results, points, strict=True)]
+    return _floor_verdict(row, points, results, means, fit.window)
 
 
 def _floor_verdict(row: Row, points, results, means, window) -> tuple[str, dict]:
@@ -278,16 +302,16 @@ def evaluate(row: Row, points: list[dict], results: list[dict], full: bool = Fal
                    note="a measurement is not finite and positive (a run diverged or reached 0 exactly)")
         return out
     fit = fit_slope(grid, values)
+    verdict_, floor = decide(row, fit, points, results)
     out.update(_fit_summary(fit), local_slopes=fit.local_slopes, intercept=fit.intercept, level=fit.level,
-               paired_bootstrap=fit.paired, verdict=classify(row, fit),
-               theory_range=list(theory_range(row, fit.window)))
+               paired_bootstrap=fit.paired, verdict=verdict_, theory_range=list(theory_range(row, fit.window)))
+    if floor is not None:
+        out["floor_term"] = floor
+        if "note" in floor:
+            out["note"] = floor["note"]
     half = fit_slope(grid, values, window="half")
-    out["second_window"] = {**_fit_summary(half), "verdict": classify(row, half)}
+    out["second_window"] = {**_fit_summary(half), "verdict": decide(row, half, points, results)[0]}
     out["second_window"]["agrees"] = out["second_window"]["verdict"] == out["verdict"]
-    if row.floor_term is not None and out["verdict"] == "violated":
-        out["verdict"], out["floor_term"] = _floor_verdict(row, points, results, means, fit.window)
-        if "note" in out["floor_term"]:
-            out["note"] = out["floor_term"]["note"]
     if out["sensitivity"]:
         out["sensitivity_changes"] = any(v["verdict"] != out["verdict"] for v in out["sensitivity"])
     missed = [c["name"] for c in out["controls"] if not c["caught"]]
@@ -422,7 +446,8 @@ def verify(out="verify-report", *, quick: bool = True, only=None, scheduler: str
     report = {
         "version": __version__, "run": "full" if full else "quick", "seed": seed,
         "elapsed_s": time.perf_counter() - start, "points": len(everything),
-        "computed_points": len(todo), "max_width": MAX_WIDTH, "floor_factor": FLOOR_FACTOR,
+        "computed_points": len(todo), "max_width": MAX_WIDTH, "resolution": RESOLUTION,
+        "floor_factor": FLOOR_FACTOR,
         "rows": report_rows,
     }
     write_report(report, out, figures=figures)
