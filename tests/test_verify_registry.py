@@ -54,3 +54,18 @@ def test_t_exponents_hold_out_of_sample(quick_report, row_id, tmp_path):
     r, o = _row(quick_report, row_id), again["rows"][0]
     inside = r["ci_low"] <= o["measured_exponent"] <= r["ci_high"]
     assert inside, (o["measured_exponent"], r["ci_low"], r["ci_high"])
+
+
+def test_the_old_designs_are_caught(tmp_path):
+    """The designs these rows had before their controls: the d-row with every coordinate at
+    the same start (a frozen method also measures d^1/2) is not falsifiable, and the
+    three-worker Sto-signSGD row (floor term 2 R d n^-1/2 above the start's measure) is vacuous."""
+    d_row = dataclasses.replace(registry.rows(["ssvr/d"])[0], problem_params={})
+    vote = registry.rows(["sto-signsgd/T"])[0]
+    vote = dataclasses.replace(vote, problem_params={"d": 16, "p": 0.0}, options={"n": 3})
+    report = verify(tmp_path, selected=[d_row, vote], progress=None, figures=False, sensitivity=False)
+    by_id = {r["id"]: r for r in report["rows"]}
+    assert by_id["ssvr/d"]["verdict"] == "not falsifiable" and by_id["ssvr/d"]["judged"] == "tight"
+    assert not by_id["ssvr/d"]["controls"][0]["caught"]  # the frozen method measures +1/2 too
+    assert by_id["sto-signsgd/T"]["verdict"] == "vacuous"
+    assert not by_id["sto-signsgd/T"]["floor_term"]["could_be_broken"]

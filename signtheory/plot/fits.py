@@ -43,7 +43,7 @@ def plot_row(row: dict, path) -> None:
     ax.set_xlabel(row["variable"])
     ax.set_ylabel(row["statistic"])
     ax.set_title(f"{row['label']}: {row['verdict']}", fontsize=10)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
