@@ -6,7 +6,8 @@ their convergence theory.
 >>> trace.measures()["avg_grad_l1"]  # doctest: +SKIP
 """
 
-from .engine.runner import run
+from ._version import __version__
+from .api import run
 from .errors import (
     DivergenceWarning,
     IncompatibleProblemError,
@@ -25,9 +26,8 @@ def verify(out="verify-report", **kwargs):
     return _verify(out, **kwargs)
 
 
-__version__ = "0.1.0"
-
 __all__ = [
+    "__version__",
     "METHODS",
     "PROBLEMS",
     "DivergenceWarning",

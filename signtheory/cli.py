@@ -102,7 +102,7 @@ def distributed_options(args) -> dict:
     method = get_method(args.method)
     given = {k: getattr(args, k) for k in ("n", "heterogeneity", "backend", "timeout")
              if getattr(args, k) is not None}
-    if not getattr(method, "distributed", False):
+    if not method.distributed:
         if given:
             flag = next(iter(given))
             raise InvalidParameterError(f"--{flag}", given[flag], f"only for majority-vote methods; "
@@ -119,7 +119,7 @@ def distributed_options(args) -> dict:
 
 
 def cmd_run(args) -> int:
-    from .engine.runner import run
+    from .api import run
 
     hyper = dict(parse_assignment(s, "--set") for s in args.set)
     pparams = dict(parse_assignment(s, "--pset") for s in args.pset)

@@ -204,9 +204,9 @@ def test_processes_on_stochastic_and_dirichlet_splits(shm_clean):
 
 def test_processes_draw_in_the_inline_chunks(monkeypatch, shm_clean):
     # small chunks: every party draws its streams, and indexes its draws, in many pieces
-    import signtheory.voting.runner as voting_runner
+    from signtheory.engine import replicates
 
-    monkeypatch.setattr(voting_runner, "FLOATS_PER_CHUNK", 20)
+    monkeypatch.setattr(replicates, "FLOATS_PER_CHUNK", 20)
     wp = split(make_problem("nonconvex-lsq", d=9, m=36), 3, mode="dirichlet", alpha=0.3)
     for name in ("mv-signsgd", "ssvr-mv"):  # chunks of 6 rounds and of 1 round
         overrides = {"B": 1, "eta": 0.01}

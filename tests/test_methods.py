@@ -13,7 +13,7 @@ import pytest
 from conftest import PROBLEM_NAMES, small_problem
 
 import signtheory as st
-from signtheory.engine import runner
+from signtheory.engine import replicates
 from signtheory.engine.draws import DrawPlan, Draws, DrawSource, concat
 from signtheory.engine.recorder import make_recorder
 from signtheory.methods import METHODS
@@ -43,7 +43,7 @@ OVERRIDES = {
 
 def compatible(method_name, problem_name):
     """The method's own check (problem kind, and composite problems for composite methods only)."""
-    if getattr(METHODS[method_name], "distributed", False):
+    if METHODS[method_name].distributed:
         return False  # the majority-vote methods have their own reference (tests/test_voting.py)
     try:
         METHODS[method_name].check_problem(small_problem(problem_name))
@@ -126,7 +126,7 @@ def test_chunked_draws_equal_one_draw(problem):
 @pytest.mark.parametrize(("name", "problem_name"), PARITY_CASES)
 def test_compiled_run_matches_numpy_reference(name, problem_name, chunk, monkeypatch, record_property):
     if chunk != "default":
-        monkeypatch.setattr(runner, "MAX_CHUNK_STEPS", chunk)  # 40 steps in chunks of 7
+        monkeypatch.setattr(replicates, "MAX_CHUNK_STEPS", chunk)  # 40 steps in chunks of 7
     problem = small_problem(problem_name)
     method = METHODS[name]
     T, seed = 40, 123

@@ -15,7 +15,7 @@ from scipy import stats
 
 import signtheory as st
 from signtheory.cli import main
-from signtheory.engine import runner
+from signtheory.engine import replicates
 from signtheory.engine.draws import SAMPLES, DrawPlan, Draws, DrawSource, concat, stream
 from signtheory.methods import METHODS
 from signtheory.methods.signrr import step_sizes
@@ -128,7 +128,7 @@ def test_reshuffling_needs_a_finite_sum_and_a_known_sampling():
 def test_compiled_run_matches_numpy_reference(name, problem_name, rule, monkeypatch):
     """47 steps on m = 10 components (4 full epochs and a partial one), drawn by the engine
     in chunks of 7 that straddle the epochs."""
-    monkeypatch.setattr(runner, "MAX_CHUNK_STEPS", 7)
+    monkeypatch.setattr(replicates, "MAX_CHUNK_STEPS", 7)
     problem = small_problem(problem_name, m=10)
     method = METHODS[name]
     T, seed = 47, 21
@@ -177,7 +177,7 @@ def epoch_loop_signrvr(problem, hp, T, seed):
 def test_signrvr_follows_the_epoch_double_loop(monkeypatch):
     """The run visits the components epoch by epoch in the order of fresh permutations and
     takes its snapshot at each epoch start, across the engine's chunk boundaries."""
-    monkeypatch.setattr(runner, "MAX_CHUNK_STEPS", 9)
+    monkeypatch.setattr(replicates, "MAX_CHUNK_STEPS", 9)
     problem = small_problem("nonconvex-lsq", m=12)
     T, seed = 12 * 4 + 5, 8
     trace = st.run("signrvr", problem, T, seed=seed, measure="exact", keep_iterates=True)

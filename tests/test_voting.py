@@ -16,11 +16,11 @@ from conftest import small_problem
 import signtheory as st
 from signtheory.cli import main
 from signtheory.distributed import mv_counterexample, split
+from signtheory.engine import replicates
 from signtheory.errors import InvalidParameterError
 from signtheory.ops import ZERO_RULES
 from signtheory.ops.compressors import majority_vote_np
 from signtheory.voting import VOTING_METHODS, resolve
-from signtheory.voting import runner as voting_runner
 from signtheory.voting.draws import VotingDrawSource
 from signtheory.voting.reference import simulate, structure, trajectory
 from signtheory.voting.rounds import MAJORITY, MEAN, SERVER_STOCHASTIC, server_round
@@ -96,7 +96,7 @@ PARITY_CASES = [
 def test_compiled_run_matches_numpy_reference(name, problem_name, n, split_kw, T, chunk, d, pparams, hyper,
                                               monkeypatch, record_property):
     if chunk is not None:
-        monkeypatch.setattr(voting_runner, "MAX_CHUNK_STEPS", chunk)  # rounds drawn in chunks
+        monkeypatch.setattr(replicates, "MAX_CHUNK_STEPS", chunk)  # rounds drawn in chunks
     problem = small_problem(problem_name, **({} if d is None else {"d": d}), **pparams)
     method = VOTING_METHODS[name]
     seed = 31

@@ -41,8 +41,16 @@ import numpy as np
 
 from ..errors import InvalidParameterError
 from ..problems import make_problem
-from ..problems.mv_counterexample import INSTANCES, MVCounterexample, expected_vote, fixed_point, worker_tilts
+from ..problems.mv_counterexample import (
+    INSTANCES,
+    MVCounterexample,
+    counterexample_shift,
+    expected_vote,
+    fixed_point,
+    worker_tilts,
+)
 from ..validation import check_choice, check_positive
+from .split import split
 
 __all__ = [
     "INSTANCES",
@@ -57,12 +65,6 @@ __all__ = [
 ]
 
 
-def counterexample_shift(problem: MVCounterexample) -> np.ndarray:
-    """(3, d): worker j's gradient is grad f + shift[j], shift[j] = kappa_j / sqrt(d) per coordinate."""
-    tilts = worker_tilts(problem.kappa) / math.sqrt(problem.d)
-    return np.repeat(tilts[:, None], problem.d, axis=1)
-
-
 def mv_counterexample(instance="canonical", d=1, kappa=None, vote_radius=None, y0=0.0):
     """The counterexample as a :class:`~signtheory.distributed.split.WorkerProblems`
     (n = 3, exact gradients, f and each f_j in closed form).
@@ -71,8 +73,6 @@ def mv_counterexample(instance="canonical", d=1, kappa=None, vote_radius=None, y
     R / sqrt(d)) default to the named ``instance``; ``constants()['global']`` holds the
     fixed point ``t_star`` and the floors it implies.
     """
-    from .split import split
-
     problem = make_problem("mv-counterexample", d=d, instance=instance, kappa=kappa,
                            vote_radius=vote_radius, y0=y0)
     return split(problem, 3, mode="counterexample")

@@ -57,6 +57,7 @@ from .._jit import kernel
 from ..errors import IncompatibleProblemError, InvalidParameterError
 from ..problems import make_problem
 from ..problems.base import FINITE_SUM, STOCHASTIC, Problem
+from ..problems.mv_counterexample import counterexample_shift
 from ..validation import check_choice, check_nonnegative, check_nonnegative_int, check_positive_int
 from .oracles import DIRICHLET, HOMOGENEOUS, SHIFT, WorkerData
 
@@ -490,8 +491,6 @@ def split(problem, n, mode="homogeneous", zeta=0.0, alpha=1.0, seed=0, by="label
         C = shift_directions(n, problem.d, seed) if n > 1 else np.zeros((1, problem.d))
         return WorkerProblems(problem, n, mode, zeta, alpha, seed, shift=zeta * C)
     if mode == "counterexample":
-        from .counterexample import counterexample_shift
-
         if problem.name != "mv-counterexample":
             raise IncompatibleProblemError(
                 "problem", problem.name, "mode='counterexample' needs the 'mv-counterexample' problem")

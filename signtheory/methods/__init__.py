@@ -6,6 +6,7 @@
 """
 
 from ..errors import UnknownNameError
+from ..voting.methods import VOTING_METHODS  # majority-vote methods: defined beside their rounds
 from .base import Method
 from .ef_signsgd import EFSignSGD
 from .sgd import SGD
@@ -26,6 +27,7 @@ from .svrg import SVRG
 METHODS = {cls.spec.name: cls() for cls in (SGD, SignSGD, Signum, STORM, SSVR, SVRG, SignRR, SignRVR, SignRVM)}
 METHODS.update({cls.spec.name: cls() for cls in (EFSignSGD, SignSGDSIM, SignSVRG, Spider, SSVRFS)})
 METHODS.update({cls.spec.name: cls() for cls in (SPGM, SignProx)})  # composite problems F = D + r
+METHODS.update(VOTING_METHODS)
 
 
 def get_method(name) -> Method:
@@ -35,10 +37,5 @@ def get_method(name) -> Method:
         raise UnknownNameError("method", name, METHODS)
     return METHODS[name]
 
-
-# the majority-vote methods (n workers and a server), run by signtheory.voting
-from ..voting.methods import VOTING_METHODS  # noqa: E402
-
-METHODS.update(VOTING_METHODS)
 
 __all__ = ["METHODS", "Hyper", "Method", "MethodSpec", "Rate", "get_method"]

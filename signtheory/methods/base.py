@@ -18,6 +18,7 @@ import math
 from ..engine.draws import DrawPlan
 from ..errors import IncompatibleProblemError, InvalidParameterError
 from ..ops import zero_rule_code
+from ..problems import PROBLEMS
 from ..validation import check_choice, check_real
 from .spec import Hyper, MethodSpec
 
@@ -31,6 +32,8 @@ ZERO_RULE = Hyper(
 
 class Method:
     spec: MethodSpec
+    #: True for the majority-vote methods (n workers and a server), run by signtheory.voting
+    distributed: bool = False
 
     @property
     def name(self) -> str:
@@ -107,18 +110,25 @@ class Method:
         return {}
 
 
+def _subclasses(cls) -> list:
+    """Every class derived from ``cls`` that declares its own spec (the defined methods)."""
+    out = []
+    for sub in cls.__subclasses__():
+        if "spec" in vars(sub):
+            out.append(sub)
+        out.extend(_subclasses(sub))
+    return out
+
+
 def _composite_mismatch(method, problem) -> str:
     """Why ``method`` cannot run on ``problem``: one is composite (F = D + r, measured by
     the gradient mapping) and the other is not."""
-    from ..problems import PROBLEMS
-    from . import METHODS
-
     if method.spec.composite:
         names = ", ".join(n for n, cls in PROBLEMS.items() if getattr(cls, "is_composite", False))
         return (f"method '{method.name}' needs a composite problem F = D + r (a finite-sum or stochastic "
                 f"smooth part D plus a regularizer r with an exact prox), e.g. {names}; "
                 f"'{problem.name}' is {problem.kind} without a proximal part")
-    names = ", ".join(n for n, m in METHODS.items() if m.spec.composite)
+    names = ", ".join(sorted(cls.spec.name for cls in _subclasses(Method) if cls.spec.composite))
     return (f"method '{method.name}' needs a problem of kind {' or '.join(method.spec.accepts)} without a "
             f"proximal part; '{problem.name}' is composite (F = D + r, measured by its gradient "
             f"mapping): use a composite method ({names})")

@@ -86,6 +86,12 @@ def worker_tilts(kappa: float) -> np.ndarray:
     return np.array([kappa, kappa, -2.0 * kappa])
 
 
+def counterexample_shift(problem) -> np.ndarray:
+    """(3, d): worker j's gradient is grad f + shift[j], shift[j] = kappa_j / sqrt(d) per coordinate."""
+    tilts = worker_tilts(problem.kappa) / math.sqrt(problem.d)
+    return np.repeat(tilts[:, None], problem.d, axis=1)
+
+
 def expected_vote(t, kappa: float, R: float):
     """E[majority of S_R(t + kappa_j), j = 1..3] in closed form, t = h'(y)."""
     t = np.asarray(t, dtype=float)

@@ -17,7 +17,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
 
 
 def canonical(config: dict) -> str:

@@ -62,7 +62,7 @@ def run_point(config: dict) -> dict:
     ``config["extras"]`` may name per-seed statistics beyond the trace's summaries
     (see ``EXTRAS``); they need the iterates, which are then kept for the run.
     """
-    from ..engine.runner import run
+    from ..api import run
 
     kwargs = dict(config)
     method, problem, T = kwargs.pop("method"), kwargs.pop("problem"), kwargs.pop("T")

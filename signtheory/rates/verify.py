@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InvalidParameterError
 from ..methods import get_method
 from ..problems import make_problem

@@ -7,18 +7,6 @@ and three backends (inline, processes, MPI) that give the same trajectories.
 """
 
 from .methods import VOTING_METHODS, SplitProblem, VotingMethod, resolve
-
-BACKENDS = ("inline", "processes", "mpi")
-
-
-def __getattr__(name):
-    # the runner imports the engine, which imports the method registry that lists these
-    # methods: load it on first use
-    if name == "run_voting":
-        from .runner import run_voting
-
-        return run_voting
-    raise AttributeError(name)
-
+from .runner import BACKENDS, run_voting
 
 __all__ = ["BACKENDS", "VOTING_METHODS", "SplitProblem", "VotingMethod", "resolve", "run_voting"]

@@ -82,3 +82,8 @@ class VotingDrawSource:
 
     def floats_per_step(self) -> int:
         return len(self.workers) * self.floats + self.server.uniforms
+
+
+def draw_plan(method, hp, d):
+    """(init_samples, samples, worker uniforms, server uniforms) per worker and round."""
+    return method.init_batch(hp), hp["B"], method.worker_uniforms(hp, d), method.server_uniforms(hp, d)

@@ -16,36 +16,28 @@ import numpy as np
 from ..distributed import split as make_split
 from ..engine.plan import make_plan, measure_mode
 from ..engine.recorder import make_recorder, observe
-from ..engine.runner import (
-    FLOATS_PER_CHUNK,
-    MAX_CHUNK_STEPS,
-    _assemble,
-    locked,
-    run_replicates,
-    warn_divergence,
-)
+from ..engine.replicates import assemble_trace, chunk_steps, locked, run_replicates, warn_divergence
 from ..problems import make_problem
-from ..validation import check_choice, check_nonnegative_int, check_positive_int
-from . import BACKENDS, inline
-from .draws import VotingDrawSource
+from ..validation import check_choice, check_positive_int
+from . import inline
+from .draws import VotingDrawSource, draw_plan
 from .methods import resolve, zero_rules
+
+BACKENDS = ("inline", "processes", "mpi")
 
 
 def run_voting(method, problem, T, *, n, split=None, backend="inline", seeds=1, seed=0, problem_params=None,
                measure="auto", checkpoints=64, keep_iterates=False, workers=None, progress=None,
                timeout=None, **hyper):
-    """Run the voting ``method`` with ``n`` workers; see :func:`signtheory.run`.
+    """Run the voting ``method`` with ``n`` workers; see :func:`signtheory.run`, which checks
+    the arguments every run shares and calls this.
 
     ``split`` holds the keyword arguments of :func:`signtheory.distributed.split`
     (``mode``, ``zeta``, ``alpha``, ``seed``); the default is homogeneous workers.
     ``backend`` is ``'inline'``, ``'processes'`` or ``'mpi'``; all three give the same
     trajectory for the same seed.
     """
-    T = check_positive_int("T", T)
     n = check_positive_int("n", n)
-    seeds = check_positive_int("seeds", seeds)
-    seed = check_nonnegative_int("seed", seed)
-    checkpoints = check_positive_int("checkpoints", checkpoints)
     backend = check_choice("backend", backend, BACKENDS)
     problem = make_problem(problem, **(problem_params or {}))
     wp = make_split(problem, n, **(split or {}))
@@ -81,7 +73,7 @@ def run_voting(method, problem, T, *, n, split=None, backend="inline", seeds=1, 
         "measure": mode,
         "measure_points": K,
     }
-    trace = _assemble(method, problem, T, seed, config, mode, K, [res[:4] for res in results], elapsed,
+    trace = assemble_trace(method, problem, T, seed, config, mode, K, [res[:4] for res in results], elapsed,
                       keep_iterates)
     bits = method.bits_per_round(hp, n, problem.d)
     counts = np.array([res[4] for res in results])  # (R, 3): clips, zero messages, ties
@@ -120,11 +112,6 @@ class RoundBuffers:
         return [int(self.wcounts[:, 0].sum()), int(self.wcounts[:, 1].sum()), int(self.scounts[0])]
 
 
-def draw_plan(method, hp, d):
-    """(init_samples, samples, worker uniforms, server uniforms) per worker and round."""
-    return method.init_batch(hp), hp["B"], method.worker_uniforms(hp, d), method.server_uniforms(hp, d)
-
-
 def _inline_replicate(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_iterates, report):
     problem = wp.problem
     est, msg, server = method.codes(hp)
@@ -135,7 +122,7 @@ def _inline_replicate(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_ite
     b = RoundBuffers(problem, wp.n)
     idx0, z0 = source.initial()
     calls = inline.start_workers(wp.data, est, b.x, b.V, idx0, z0)
-    chunk = int(max(1, min(MAX_CHUNK_STEPS, FLOATS_PER_CHUNK // max(1, source.floats_per_step()))))
+    chunk = chunk_steps(source.floats_per_step())
     stopped = 0
     t = 1
     R = hp.get("R", np.inf)

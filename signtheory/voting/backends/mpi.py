@@ -56,6 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import InvalidParameterError, SignTheoryError, WorkerFailure
+from ..methods import VOTING_METHODS
 from .protocol import (
     START_TIMEOUT,
     DownlinkView,
@@ -578,7 +579,7 @@ def replicate_via_mpiexec(method, wp, hp, T, seed, r, mode, K, checkpoints, keep
     for the next replicates with the same n (see the module docstring)."""
     global _pool
     from ...engine.plan import make_plan
-    from ._preload import warm
+    from .protocol import warm
 
     check_available()
     launcher = mpiexec_command()
@@ -632,7 +633,6 @@ def _child_job(w: World, job_path: Path) -> bool:
 
     from ...distributed import split_from_config
     from ...engine.plan import make_plan
-    from ...methods import get_method
     from .protocol import fingerprint
 
     out = job_path.parent
@@ -654,7 +654,7 @@ def _child_job(w: World, job_path: Path) -> bool:
         wp = split_from_config(job["split"])
         if fingerprint(wp) != job["fingerprint"]:
             raise RuntimeError("the split rebuilt from its configuration differs from the caller's")
-        method = get_method(job["method"])
+        method = VOTING_METHODS[job["method"]]
         T, seed, r = job["T"], job["seed"], job["replicate"]
         ev = make_plan(T, spec["mode"], spec["K"], spec["checkpoints"], seed, r)
         if not np.array_equal(ev.ev_t, job["ev_t"]):

@@ -73,7 +73,7 @@ def context():
         if server is not None and getattr(server, "_forkserver_pid", 1) is None:  # not started yet
             ctx.set_forkserver_preload([PRELOAD])
             return ctx
-    from ._preload import warm
+    from .protocol import warm
 
     warm()  # compile (once per machine) and cache before the workers load the code themselves
     return ctx

@@ -30,17 +30,19 @@ import math
 import os
 import socket
 import time
+import warnings
 
 import numpy as np
 
 from ..._jit import kernel
 from ...distributed import split_from_config
 from ...engine.recorder import make_recorder, observe
+from ...engine.replicates import chunk_steps as engine_chunk_steps
 from ...errors import InvalidParameterError, WorkerFailure
 from ...ops.compressors import pack_signs_into, unpack_signs_into
-from ..draws import ServerStream, WorkerStream
+from ..draws import ServerStream, WorkerStream, draw_plan
 from ..inline import mean_rows
-from ..methods import zero_rules
+from ..methods import VOTING_METHODS, zero_rules
 from ..rounds import (
     FULL,
     MAJORITY,
@@ -218,11 +220,8 @@ def fingerprint(wp) -> str:
 
 def chunk_steps(n: int, samples: int, width: int, worker_uniforms: int, server_uniforms: int) -> int:
     """Rounds drawn at once: the inline backend's chunk (``VotingDrawSource.floats_per_step``
-    and the runner's limits), so that every stream is drawn in the same pieces."""
-    from .. import runner
-
-    per_step = n * (samples * (1 + width) + worker_uniforms) + server_uniforms
-    return int(max(1, min(runner.MAX_CHUNK_STEPS, runner.FLOATS_PER_CHUNK // max(1, per_step))))
+    and the engine's limits), so that every stream is drawn in the same pieces."""
+    return engine_chunk_steps(n * (samples * (1 + width) + worker_uniforms) + server_uniforms)
 
 
 def parse_fault(text: str | None):
@@ -252,8 +251,6 @@ def check_timeout(timeout) -> float:
 
 def make_job(method, wp, hp, T, seed, r, ev_t, timeout) -> dict:
     """Everything a worker needs, as plain data (picklable, no compiled objects)."""
-    from ..runner import draw_plan
-
     d = wp.problem.d
     est, msg, server = method.codes(hp)
     zero_rule, tie_rule = zero_rules(hp)
@@ -283,6 +280,43 @@ def due_mask(ev_t, T: int) -> np.ndarray:
     return mask
 
 
+
+# -- loading the compiled code ---------------------------------------------------------------
+
+_warm = False
+
+
+def warm() -> None:
+    """Load (or, once per machine, compile) the code a worker runs: one tiny worker round of
+    each message format, at most once per process. Every problem family and voting method
+    goes through the same compiled signatures, so this round covers them all; the backends
+    call it before they start workers, which then find the code in Numba's on-disk cache."""
+    global _warm
+    if _warm:
+        return
+    _warm = True
+    try:
+        from ...distributed import split
+        from ...problems import make_problem
+
+        wp = split(make_problem("nonconvex-lsq", d=4, m=8), 2)
+        hp = {"eta": 0.1, "B": 1, "c_eta": 1.0, "zero_rule": "zero", "tie_rule": "zero", "n_byzantine": 0}
+        job = {"method": "mv-signsgd", "hp": hp, "seed": 0, "replicate": 0}
+        w = WorkerState(job, 0, wp)
+        w.start()
+        w.draw(1)
+        w.round(1, 0)
+        scratch = np.zeros(4)
+        for fmt in (SIGNS, TERNARY, FLOAT):
+            buf = np.zeros(payload_bytes(fmt, 4), dtype=np.uint8)
+            q = np.ones(4)
+            encode(fmt, q, buf, scratch)
+            decode(fmt, buf, q, scratch)
+        w.apply(np.zeros(4))
+    except Exception as exc:  # a worker would still load or compile the code itself
+        warnings.warn(f"could not preload the worker code: {exc!r}", RuntimeWarning, stacklevel=2)
+
+
 # -- the worker ------------------------------------------------------------------------------
 
 
@@ -290,16 +324,13 @@ class WorkerState:
     """Worker j of a job: its data, streams, estimator and message buffers."""
 
     def __init__(self, job: dict, j: int, wp=None):
-        from ...methods import get_method
-        from ..runner import draw_plan
-
         if wp is None:
             wp = split_from_config(job["split"])
             if fingerprint(wp) != job["fingerprint"]:
                 raise RuntimeError("the worker split rebuilt from its configuration differs from the "
                                    "server's (a problem that its name and parameters do not determine?)")
         self.job, self.j = job, j
-        method = get_method(job["method"])
+        method = VOTING_METHODS[job["method"]]
         hp = job["hp"]
         self.est, self.msg, _ = method.codes(hp)
         self.zero_rule, _ = zero_rules(hp)
@@ -364,8 +395,6 @@ def run_worker(job: dict, j: int, link) -> None:
     slot = link.slot
     layout = link.layout
     try:
-        from ._preload import warm
-
         warm()  # load (or compile) the worker code now, within the start-up allowance, not in round 1
         _fault(job, j, 0)
         w = WorkerState(job, j)
@@ -452,8 +481,6 @@ def serve(method, wp, hp, T, seed, r, ev, job, link, report, keep_iterates, back
     n, d = wp.n, problem.d
     _, _, server = method.codes(hp)
     _, tie_rule = zero_rules(hp)
-    from ..runner import draw_plan
-
     su = draw_plan(method, hp, d)[3]
     sstream = ServerStream(su, seed, r)
     rec = make_recorder(ev.ev_t, d, keep_iterates)
