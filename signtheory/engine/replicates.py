@@ -30,6 +30,23 @@ def chunk_steps(floats_per_step: int) -> int:
     return int(max(1, min(MAX_CHUNK_STEPS, FLOATS_PER_CHUNK // max(1, floats_per_step))))
 
 
+def drive_chunks(T: int, chunk: int, run_chunk, report=None) -> int:
+    """Steps 1..T in chunks of ``chunk``: ``run_chunk(t, t1)`` runs steps t..t1-1 and returns
+    the step at which it stopped (t1 when it did not stop); ``report(k)`` then hears how
+    many steps were done. Returns the step that stopped the run, 0 when all T ran. Every
+    run path (single node, inline votes, the backends' workers and server) steps this way."""
+    t = 1
+    while t <= T:
+        t1 = min(T + 1, t + chunk)
+        t_stop = int(run_chunk(t, t1))
+        if report is not None:
+            report(t_stop - t)
+        if t_stop < t1:
+            return t_stop
+        t = t1
+    return 0
+
+
 def locked(progress):
     """``progress`` made safe to call from the replicate threads (a no-op when None)."""
     lock = Lock()

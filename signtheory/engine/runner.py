@@ -15,7 +15,7 @@ from ..validation import check_positive_int
 from .draws import DrawSource
 from .plan import make_plan, measure_mode
 from .recorder import make_recorder, observe
-from .replicates import assemble_trace, chunk_steps, locked, run_replicates, warn_divergence
+from .replicates import assemble_trace, chunk_steps, drive_chunks, locked, run_replicates, warn_divergence
 from .trace import Trace
 
 
@@ -59,17 +59,13 @@ def _run_replicate(method, problem, hp, T, seed, r, mode, K, checkpoints, keep_i
     pd = problem.data
     state = method.init_state(problem, hp)
     calls = method.start(pd, state, hp, source.initial(), rec)
-    chunk = chunk_steps(source.floats_per_step())
-    stopped = 0
-    t = 1
-    while t <= T:
-        t1 = min(T + 1, t + chunk)
+
+    def run_chunk(t, t1):
+        nonlocal calls
         t_stop, calls = method.steps(pd, state, hp, source.steps(t1 - t), t, t1, T, rec, calls)
-        report(int(t_stop) - t)
-        if t_stop < t1:
-            stopped = int(t_stop)
-            break
-        t = t1
+        return t_stop
+
+    stopped = drive_chunks(T, chunk_steps(source.floats_per_step()), run_chunk, report)
     x = state[0]
     if not stopped and not observe(pd, rec, T + 1, x, x, False, calls):
         stopped = T + 1

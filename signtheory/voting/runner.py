@@ -16,7 +16,14 @@ import numpy as np
 from ..distributed import split as make_split
 from ..engine.plan import make_plan, measure_mode
 from ..engine.recorder import make_recorder, observe
-from ..engine.replicates import assemble_trace, chunk_steps, locked, run_replicates, warn_divergence
+from ..engine.replicates import (
+    assemble_trace,
+    chunk_steps,
+    drive_chunks,
+    locked,
+    run_replicates,
+    warn_divergence,
+)
 from ..problems import make_problem
 from ..validation import check_choice, check_positive_int
 from . import inline
@@ -122,22 +129,18 @@ def _inline_replicate(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_ite
     b = RoundBuffers(problem, wp.n)
     idx0, z0 = source.initial()
     calls = inline.start_workers(wp.data, est, b.x, b.V, idx0, z0)
-    chunk = chunk_steps(source.floats_per_step())
-    stopped = 0
-    t = 1
     R = hp.get("R", np.inf)
-    while t <= T:
-        t1 = min(T + 1, t + chunk)
+
+    def run_chunk(t, t1):
+        nonlocal calls
         dr = source.steps(t1 - t)
         t_stop, calls = inline.loop(wp.data, est, msg, server, b.x, b.x_prev, b.V, b.G1, b.G2, b.Q, b.vote,
                                     b.vbar, dr.idx, dr.z, dr.u, dr.us, hp["eta"], hp.get("beta", 1.0), R,
                                     zero_rule, tie_rule, hp["n_byzantine"], t, t1, rec, calls, b.wcounts,
                                     b.scounts)
-        report(int(t_stop) - t)
-        if t_stop < t1:
-            stopped = int(t_stop)
-            break
-        t = t1
+        return t_stop
+
+    stopped = drive_chunks(T, chunk_steps(source.floats_per_step()), run_chunk, report)
     if not stopped and not observe(problem.data, rec, T + 1, b.x, b.x, False, calls):
         stopped = T + 1
     return ev, rec, int(calls), stopped, b.counts()

@@ -38,6 +38,7 @@ from ..._jit import kernel
 from ...distributed import split_from_config
 from ...engine.recorder import make_recorder, observe
 from ...engine.replicates import chunk_steps as engine_chunk_steps
+from ...engine.replicates import drive_chunks
 from ...errors import InvalidParameterError, WorkerFailure
 from ...ops.compressors import pack_signs_into, unpack_signs_into
 from ..draws import ServerStream, WorkerStream, draw_plan
@@ -414,32 +415,34 @@ def run_worker(job: dict, j: int, link) -> None:
     due = due_mask(job["ev_t"], T)
     up, down = job["up"], job["down"]
     current = 0
+
+    def run_chunk(t, t1):  # returns at the round the server stops the run
+        nonlocal current
+        w.draw(t1 - t)
+        for tt in range(t, t1):
+            current = tt
+            _fault(job, j, tt)
+            ok = w.round(tt, tt - t)
+            nbytes = layout.message_bytes
+            if ok:
+                if encode(up, w.q, slot.payload, w.scratch):
+                    raise RuntimeError(f"message of worker {j} at round {tt} is not in the "
+                                       f"{FORMAT_NAMES[up]} format of this method")
+                if due[tt]:
+                    slot.est[:] = w.v
+                    nbytes = layout.full_bytes
+            h[H_ROUND], h[H_STATUS], h[H_CALLS] = tt, OK if ok else NONFINITE, w.calls
+            h[H_CLIPS], h[H_ZEROS] = w.counts[0], w.counts[1]
+            link.send(nbytes)
+            dl = link.receive()
+            if dl.header[D_COMMAND] != CONTINUE:
+                return tt
+            decode(down, dl.payload, w.vote, w.scratch)
+            w.apply(w.vote)
+        return t1
+
     try:
-        t = 1
-        while t <= T:
-            t1 = min(T + 1, t + chunk)
-            w.draw(t1 - t)
-            for tt in range(t, t1):
-                current = tt
-                _fault(job, j, tt)
-                ok = w.round(tt, tt - t)
-                nbytes = layout.message_bytes
-                if ok:
-                    if encode(up, w.q, slot.payload, w.scratch):
-                        raise RuntimeError(f"message of worker {j} at round {tt} is not in the "
-                                           f"{FORMAT_NAMES[up]} format of this method")
-                    if due[tt]:
-                        slot.est[:] = w.v
-                        nbytes = layout.full_bytes
-                h[H_ROUND], h[H_STATUS], h[H_CALLS] = tt, OK if ok else NONFINITE, w.calls
-                h[H_CLIPS], h[H_ZEROS] = w.counts[0], w.counts[1]
-                link.send(nbytes)
-                dl = link.receive()
-                if dl.header[D_COMMAND] != CONTINUE:
-                    return
-                decode(down, dl.payload, w.vote, w.scratch)
-                w.apply(w.vote)
-            t = t1
+        drive_chunks(T, chunk, run_chunk)
     except Exception:
         link.send(slot.write_error(current, traceback.format_exc()))
 
@@ -505,12 +508,9 @@ def serve(method, wp, hp, T, seed, r, ev, job, link, report, keep_iterates, back
                      dtype=np.int64)  # per worker: calls, clips, zero messages, as of the last full round
     dl.header[D_ROUND], dl.header[D_COMMAND] = 0, CONTINUE
     link.publish(0, CONTINUE)  # a slot is rewritten only after the server has read it
-    stopped = 0
-    t = 1
-    while t <= T:
-        t1 = min(T + 1, t + chunk)
+
+    def run_chunk(t, t1):
         us = sstream.steps(t1 - t)
-        t_stop = t1
         for tt in range(t, t1):
             link.wait_round(tt, time.monotonic() + timeout)
             status = check_slots(link, tt, backend)
@@ -521,23 +521,19 @@ def serve(method, wp, hp, T, seed, r, ev, job, link, report, keep_iterates, back
                 # the workers before it have done round tt, the others have not
                 jf = int(np.flatnonzero(status != OK)[0])
                 tally[:jf] = current[:jf]
-                t_stop = tt
-                break
+                return tt
             tally[:] = current
-            calls = int(tally[:, 0].sum())
             if due[tt]:
                 for j, s in enumerate(link.slots):
                     E[j] = s.est
                 mean_rows(E, vbar)
-                if not observe(problem.data, rec, tt, x, vbar, True, calls):
-                    t_stop = tt
-                    break
+                if not observe(problem.data, rec, tt, x, vbar, True, int(tally[:, 0].sum())):
+                    return tt
             for j, s in enumerate(link.slots):
                 decode(up, s.payload, Q[j], scratch)
             server_round(server, Q, vote, us[tt - t], tie_rule, scounts)
             if not apply_vote(x, x_prev, vote, eta):
-                t_stop = tt
-                break
+                return tt
             if tt < T:
                 if down == FLOAT:
                     dl.payload.view(np.float64)[:] = vote
@@ -546,11 +542,9 @@ def serve(method, wp, hp, T, seed, r, ev, job, link, report, keep_iterates, back
                                        "format of this method")
                 dl.header[D_ROUND], dl.header[D_COMMAND] = tt, CONTINUE
                 link.publish(tt, CONTINUE)
-        report(t_stop - t)
-        if t_stop < t1:
-            stopped = t_stop
-            break
-        t = t1
+        return t1
+
+    stopped = drive_chunks(T, chunk, run_chunk, report)
     dl.header[D_ROUND], dl.header[D_COMMAND] = stopped or T, STOP
     link.publish(stopped or T, STOP)
     calls = int(tally[:, 0].sum())
