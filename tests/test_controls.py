@@ -179,6 +179,22 @@ def test_every_registry_row_declares_a_control_and_no_step_constant():
             assert key not in row.options, f"{row.id} sets its own {key}: the constant rule forbids it"
 
 
+def test_the_theory_is_written_once():
+    """Rows marked SPEC take their exponent from the method's spec; every row's text starts
+    with the exponent it is judged against."""
+    from signtheory.methods import get_method
+
+    for row in registry.ROWS:
+        text_exponent = registry.leading_fraction(row.exponent_text)
+        assert text_exponent == pytest.approx(row.theory_exponent, abs=1e-12), row.id
+    ssvr = registry.rows(["ssvr/T"])[0]
+    assert ssvr.theory_exponent == get_method("ssvr").spec.rate.exponents["T"]
+    ef = registry.rows(["ef-signsgd/T"])[0]  # the squared l2 norm: twice the spec's l2 exponent
+    assert ef.theory_exponent == 2 * get_method("ef-signsgd").spec.rate.exponents["T"]
+    with pytest.raises(ValueError, match="states no l1 exponent in n"):
+        row_of(theory_exponent=registry.SPEC, variable="n")
+
+
 def test_control_points_scale_the_step_swap_the_mechanism_and_use_fewer_seeds():
     row = registry.rows(["ssvr/d"])[0]
     main = row_points(row)

@@ -82,15 +82,17 @@ def default_window(k: int) -> slice:
     return window_of(k, "two-thirds")
 
 
-def _slopes(lx, log_means):
-    """OLS slopes of the columns of ``log_means`` (k, B) on ``lx`` (k,)."""
+def ols_slopes(lx, log_means):
+    """OLS slopes of the columns of ``log_means`` (k, B) on ``lx`` (k,): the one log-log
+    slope of the package (``verify`` and :func:`signtheory.testing.assert_rate`)."""
     lc = lx - lx.mean()
     return lc @ (log_means - log_means.mean(axis=0)) / float(lc @ lc)
 
 
-def _bootstrap_means(vals, n_boot, rng, paired):
-    """(k, n_boot) means over resampled seeds; ``paired`` draws one set of seed indices
-    per bootstrap replicate and applies it to every point."""
+def bootstrap_means(vals, n_boot, rng, paired):
+    """(k, n_boot) means over resampled seeds of the k arrays ``vals``; ``paired`` draws one
+    set of seed indices per bootstrap replicate and applies it to every point, otherwise
+    each point is resampled on its own."""
     if paired:
         V = np.stack(vals)  # (k, S)
         idx = rng.integers(0, V.shape[1], (n_boot, V.shape[1]))
@@ -122,9 +124,9 @@ def fit_slope(x, values, *, window=None, level: float = 0.95, n_boot: int = 2000
     xs, vs = x[w], vals[w]
     lx = np.log(xs)
     means = np.array([v.mean() for v in vals])
-    slope = float(_slopes(lx, np.log(means[w])[:, None])[0])
+    slope = float(ols_slopes(lx, np.log(means[w])[:, None])[0])
     intercept = float(np.log(means[w]).mean() - slope * lx.mean())
-    boot = _slopes(lx, np.log(_bootstrap_means(vs, n_boot, np.random.default_rng(seed), paired)))
+    boot = ols_slopes(lx, np.log(bootstrap_means(vs, n_boot, np.random.default_rng(seed), paired)))
     alpha = 1.0 - level
     lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
     local = np.diff(np.log(means)) / np.diff(np.log(x))
@@ -135,12 +137,22 @@ def fit_slope(x, values, *, window=None, level: float = 0.95, n_boot: int = 2000
                     local.tolist(), paired, rule)
 
 
-def verdict(theory_exponent: float, fit: SlopeFit) -> str:
-    if fit.ci_low <= theory_exponent <= fit.ci_high:
-        return "tight"
-    if fit.ci_high < theory_exponent:
+def judge_interval(low: float, high: float, theory_low: float, theory_high: float | None = None) -> str:
+    """The verdict of an exponent interval [low, high] against the theory's exponents
+    [theory_low, theory_high] (one exponent when ``theory_high`` is omitted): ``tight`` when
+    they meet, ``bound-holds`` when the interval lies below (faster decay), ``violated``
+    above. The one verdict rule of the package."""
+    theory_high = theory_low if theory_high is None else theory_high
+    if high < theory_low:
         return "bound-holds"
-    return "violated"
+    if low > theory_high:
+        return "violated"
+    return "tight"
+
+
+def verdict(theory_exponent: float, fit: SlopeFit) -> str:
+    """:func:`judge_interval` of the fit's interval against one exponent."""
+    return judge_interval(fit.ci_low, fit.ci_high, theory_exponent)
 
 
 @dataclass

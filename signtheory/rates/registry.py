@@ -45,6 +45,24 @@ SLOPE = "slope"  # log-log slope of the statistic against the variable
 FLOOR = "floor"  # a non-vanishing term: its exponent in n, fitted on the floor
 
 
+class _FromSpec:
+    """The theory exponent of the method's spec (``MethodSpec.rate``), for the row's
+    variable, times the row's ``power``: written once, in the method module."""
+
+    def __repr__(self):
+        return "SPEC"
+
+
+SPEC = _FromSpec()
+
+
+def leading_fraction(text: str) -> float:
+    """The exponent a text such as ``-1/2 (up to log T)`` starts with."""
+    head = text.split()[0]
+    num, _, den = head.partition("/")
+    return float(num) / float(den or 1)
+
+
 @dataclass(frozen=True)
 class Row:
     id: str
@@ -55,8 +73,8 @@ class Row:
     variable: str  # "T", "d", "m", "n" or "zeta"
     measure: str  # "l1" or "l2" (of the gradient, or the gradient mapping for composite problems)
     statistic: str  # per-seed summary fitted: a Trace attribute or an extra (see rates.verify)
-    theory_exponent: float
-    exponent_text: str
+    theory_exponent: float  # or SPEC: the method's spec gives it
+    exponent_text: str  # starts with the exponent as a fraction, e.g. "-1/3"
     problem: str
     problem_params: dict = field(default_factory=dict)
     options: dict = field(default_factory=dict)  # run() keywords: hyperparameter overrides, n, split
@@ -77,6 +95,16 @@ class Row:
     design: str = ""  # why this problem and grid show the rate
     normalize: str | None = None  # a key of rates.verify.NORMALIZERS: a constant of the bound divided out
     controls: tuple = ()  # negative controls (rates.controls.Control) the row's verdict must beat
+
+    def __post_init__(self):
+        if isinstance(self.theory_exponent, _FromSpec):
+            from ..methods import get_method
+
+            rate = get_method(self.method).spec.rate
+            if rate.measure != self.measure or self.variable not in rate.exponents:
+                raise ValueError(f"row {self.id}: the spec of {self.method} states no {self.measure} "
+                                 f"exponent in {self.variable}; give the row's own")
+            object.__setattr__(self, "theory_exponent", self.power * rate.exponents[self.variable])
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -149,35 +177,35 @@ _VOTE_NOISE_N = (
 ROWS: tuple[Row, ...] = (
     # ---------------------------------------------------------------- Table A: centralized
     Row("signsgd/T", "signsgd", "signSGD (B = T)", CENTRALIZED, "stochastic", "T", "l1", "avg_grad_l1",
-        -1 / 2, "-1/2", "smoothed-separable", SEPARABLE, grid=_T_SQUARE, full_grid=_T_SQUARE_FULL,
+        SPEC, "-1/2", "smoothed-separable", SEPARABLE, grid=_T_SQUARE, full_grid=_T_SQUARE_FULL,
         design="the batch B = T makes the sign error vanish at the rate of the step; N = T^2",
         controls=(FROZEN,)),
     Row("ef-signsgd/T", "ef-signsgd", "EF-signSGD", CENTRALIZED, "stochastic", "T", "l2", "avg_grad_l2sq",
-        -1 / 2, "-1/2 (squared; -1/4 in l2)", "smoothed-separable", SEPARABLE, grid=_T_CHEAP,
+        SPEC, "-1/2 (squared; -1/4 in l2)", "smoothed-separable", SEPARABLE, grid=_T_CHEAP,
         full_grid=_T_CHEAP_FULL, power=2,
         design="the theorem bounds the mean squared l2 norm by O(T^-1/2); the travel term and the "
                "noise term of the squared norm then share the exponent",
         controls=(FROZEN,)),
     Row("signsgd-sim/T", "signsgd-sim", "signSGD-SIM", CENTRALIZED, "stochastic, Lipschitz Hessian", "T",
-        "l1", "avg_grad_l1", -2 / 7, "-2/7", "smoothed-separable", SEPARABLE_BOUNDED, grid=_T_CHEAP,
+        "l1", "avg_grad_l1", SPEC, "-2/7", "smoothed-separable", SEPARABLE_BOUNDED, grid=_T_CHEAP,
         full_grid=_T_CHEAP_FULL,
         design="a non-quadratic profile (pure cosine ripple, p = 0), so the extrapolated momentum is "
                "not exact and its second-order error sets the rate",
         controls=(FROZEN,)),
     Row("signsvrg/T", "signsvrg", "SignSVRG", CENTRALIZED, "finite-sum", "T", "l1", "avg_grad_l1",
-        -1 / 2, "-1/2", "separable-sum", FINITE_SUM, grid=_T_CHEAP,
+        SPEC, "-1/2", "separable-sum", FINITE_SUM, grid=_T_CHEAP,
         full_grid=_T_CHEAP_FULL,
         design="the separable finite sum, whose distance to the minimizer is known: with the default step "
                "(which carries a 1/sqrt(m) factor) the iterates arrive within the smallest horizons; on "
                "nonconvex-logistic they would still be leaving the start at T = 2^14",
         controls=(FROZEN, SIGNSGD_B1)),
-    Row("signrvr/T", "signrvr", "SignRVR", CENTRALIZED, "finite-sum", "T", "l1", "avg_grad_l1", -1 / 2,
+    Row("signrvr/T", "signrvr", "SignRVR", CENTRALIZED, "finite-sum", "T", "l1", "avg_grad_l1", SPEC,
         "-1/2 (up to log T)", "nonconvex-logistic", LOGISTIC, grid=_T_LONG, full_grid=_T_LONG_FULL,
         log_factor=True,
         design="the anytime step gamma_0/sqrt(k) with the m-free gamma_0 (c_eta = 1); T runs to 2^17 "
                "because the bound's log T factor and the first epochs bend the small-T end",
         controls=(FROZEN,)),
-    Row("signrvm/T", "signrvm", "SignRVM", CENTRALIZED, "finite-sum", "T", "l1", "avg_grad_l1", -1 / 2,
+    Row("signrvm/T", "signrvm", "SignRVM", CENTRALIZED, "finite-sum", "T", "l1", "avg_grad_l1", SPEC,
         "-1/2 (up to log T)", "nonconvex-logistic", LOGISTIC, grid=_T_LONG,
         full_grid=_T_LONG_FULL, log_factor=True,
         loose="the paper's momentum schedule for SignRVM is not known here; with the reconstructed fixed "
@@ -187,11 +215,11 @@ ROWS: tuple[Row, ...] = (
               "the reconstruction, not the theorem",
         design="the same instance and step rule as SignRVR",
         controls=(FROZEN,)),
-    Row("ssvr/T", "ssvr", "SSVR", CENTRALIZED, "stochastic", "T", "l1", "avg_grad_l1", -1 / 3, "-1/3",
+    Row("ssvr/T", "ssvr", "SSVR", CENTRALIZED, "stochastic", "T", "l1", "avg_grad_l1", SPEC, "-1/3",
         "smoothed-separable", SEPARABLE, grid=_T_CHEAP, full_grid=_T_CHEAP_FULL,
         design="noise enters nonlinearly (Gaussian smoothing), so the STORM correction is not noise-free",
         controls=(FROZEN, NO_VR)),
-    Row("ssvr/d", "ssvr", "SSVR", CENTRALIZED, "stochastic", "d", "l1", "avg_grad_l1", 1 / 2, "1/2",
+    Row("ssvr/d", "ssvr", "SSVR", CENTRALIZED, "stochastic", "d", "l1", "avg_grad_l1", SPEC, "1/2",
         "smoothed-separable", {"start": "one"}, grid=(4, 16, 64, 256, 1024),
         full_grid=(4, 16, 64, 256, 1024, 4096), T=4096, full_T=16384,
         design="isotropic scaling (L and sigma the same for every d) with only the first coordinate off its "
@@ -199,12 +227,12 @@ ROWS: tuple[Row, ...] = (
                "noise level of the d - 1 settled coordinates grows as d^1/2 (the theorem's d-factor); a step "
                "without its d^-1/2 factor grows as d",
         controls=(FROZEN_SIZE, NO_D_STEP)),
-    Row("ssvr-fs/T", "ssvr-fs", "SSVR-FS", CENTRALIZED, "finite-sum", "T", "l1", "avg_grad_l1", -1 / 2,
+    Row("ssvr-fs/T", "ssvr-fs", "SSVR-FS", CENTRALIZED, "finite-sum", "T", "l1", "avg_grad_l1", SPEC,
         "-1/2", "separable-sum", FINITE_SUM, grid=_T_CHEAP, full_grid=_T_CHEAP_FULL,
         design="T >= m on the whole grid; the separable finite sum, on which the default step reaches the "
                "minimizer within the smallest horizon",
         controls=(FROZEN, SIGNSGD_B1)),
-    Row("ssvr-fs/d", "ssvr-fs", "SSVR-FS", CENTRALIZED, "finite-sum", "d", "l1", "avg_grad_l1", 1 / 2,
+    Row("ssvr-fs/d", "ssvr-fs", "SSVR-FS", CENTRALIZED, "finite-sum", "d", "l1", "avg_grad_l1", SPEC,
         "1/2", "separable-sum", {"m": 64, "start": "one"}, {"measure": 512}, grid=(4, 16, 64, 256),
         full_grid=(4, 16, 64, 256, 1024), T=4096, full_T=16384, normalize="sqrt_delta",
         design="separable-sum is isotropic in d (L and the components' dispersion do not depend on d) and "
@@ -215,7 +243,7 @@ ROWS: tuple[Row, ...] = (
                "so the measure is divided by sqrt(Delta) (fitted: ||grad f||_1 / sqrt(Delta), d^1/2 by the "
                "theorem); the frozen method then measures d^0 and a step without its d^-1/2 factor d^1",
         controls=(FROZEN_SIZE, NO_D_STEP)),
-    Row("ssvr-fs/m", "ssvr-fs", "SSVR-FS", CENTRALIZED, "finite-sum", "m", "l1", "avg_grad_l1", 1 / 4,
+    Row("ssvr-fs/m", "ssvr-fs", "SSVR-FS", CENTRALIZED, "finite-sum", "m", "l1", "avg_grad_l1", SPEC,
         "1/4", "separable-sum", {"d": 16}, grid=(16, 32, 64, 128, 256),
         full_grid=(16, 32, 64, 128, 256, 512, 1024), T=16384, full_T=65536,
         design="components drawn i.i.d. from one law and nested in m (the m-instance is the first m "
@@ -223,7 +251,7 @@ ROWS: tuple[Row, ...] = (
         controls=(FROZEN_SIZE,)),
     # ---------------------------------------------------------------- composite
     Row("signprox/T", "signprox", "signProx (B = T)", COMPOSITE, "composite", "T", "l1", "avg_grad_l1",
-        -1 / 2, "-1/2 (N^-1/4)", "l1-lsq", {"d": 16, "m": 256, "blocks": 2}, grid=_geom(256, 4096),
+        SPEC, "-1/2 (N^-1/4)", "l1-lsq", {"d": 16, "m": 256, "blocks": 2}, grid=_geom(256, 4096),
         full_grid=_geom(256, 8192),
         design="the l1 term split into two blocks, so that each step samples B = T prox terms at random "
                "(signProx's stochastic prox; with one block nothing is random and every seed gives the same "
@@ -231,23 +259,23 @@ ROWS: tuple[Row, ...] = (
         controls=(FROZEN,)),
     # ---------------------------------------------------------------- Table B: majority vote
     Row("mv-signsgd/T", "mv-signsgd", "MV-signSGD (B = T)", MAJORITY_VOTE, "homogeneous", "T", "l1",
-        "avg_grad_l1", -1 / 2, "-1/2", "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3},
+        "avg_grad_l1", SPEC, "-1/2", "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3},
         grid=_geom(64, 512), full_grid=_geom(64, 2048),
         design="n = 3 identical workers, each with the batch B = T",
         controls=(FROZEN,)),
-    Row("ssdm/T", "ssdm", "SSDM", MAJORITY_VOTE, "homogeneous", "T", "l2", "avg_grad_l2", -1 / 4, "-1/4",
+    Row("ssdm/T", "ssdm", "SSDM", MAJORITY_VOTE, "homogeneous", "T", "l2", "avg_grad_l2", SPEC, "-1/4",
         "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3}, grid=_T_CHEAP, full_grid=_T_CHEAP_FULL,
         design="homogeneous workers, as SSDM's theorem requires",
         controls=(FROZEN,)),
     Row("sto-signsgd/T", "sto-signsgd", "Sto-signSGD", MAJORITY_VOTE, "heterogeneous", "T", "l1",
-        "avg_grad_l1", -1 / 2, "-1/2", "smoothed-separable", VOTE_STO, {"n": 65},
+        "avg_grad_l1", SPEC, "-1/2", "smoothed-separable", VOTE_STO, {"n": 65},
         grid=_T_CHEAP, full_grid=_T_CHEAP_FULL, non_vanishing="2 R d n^-1/2", floor_term="2 R d n^-1/2",
         design="R = G_inf; n = 65 homogeneous workers, so that 2 R d n^-1/2 is 4x below the start's measure; "
                "a slow ripple (omega = pi/48, start on its steep flank) whose minimum the iterates reach only "
                "late, so the travel term d^1/2 T^-1/2 sets the measure",
         controls=(FROZEN,)),
     Row("mv-signsgd-sim/T", "mv-signsgd-sim", "MV-signSGD-SIM", MAJORITY_VOTE, "heterogeneous", "T", "l1",
-        "avg_grad_l1", -1 / 4, "-1/4", "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3, "variant": "momentum"},
+        "avg_grad_l1", SPEC, "-1/4", "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3, "variant": "momentum"},
         grid=_T_CHEAP, full_grid=_T_CHEAP_FULL, non_vanishing="2 R d n^-1/2",
         loose="d T^-1/4 is an upper bound: on this problem the sign-momentum votes decay slightly faster "
               "(about -0.26, quick and full runs alike), so the verdict is bound-holds by a hair rather "
@@ -264,7 +292,7 @@ ROWS: tuple[Row, ...] = (
                "(omega = pi/24, start on its steep flank) so that the travel term sets the measure",
         controls=(FROZEN,)),
     Row("ssvr-mv-2/T", "ssvr-mv", "SSVR-MV option 2", MAJORITY_VOTE, "heterogeneous", "T", "l2",
-        "avg_grad_l2", -1 / 4, "-1/4", "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3, "option": 2},
+        "avg_grad_l2", SPEC, "-1/4", "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3, "option": 2},
         grid=_T_CHEAP, full_grid=_T_CHEAP_FULL,
         controls=(FROZEN,)),
     Row("ssvr-mv-1/n", "ssvr-mv", "SSVR-MV option 1", MAJORITY_VOTE, "heterogeneous (shift zeta = 0.3)", "n",
@@ -289,7 +317,7 @@ ROWS: tuple[Row, ...] = (
                "with the theoretical schedule; a slope forced by the step alone would not show here",
         controls=(NO_VR,)),
     Row("ssvr/T-skewed", "ssvr", "SSVR on skewed noise", MECHANISM, "stochastic, skewed noise", "T", "l1",
-        "avg_grad_l1", -1 / 3, "-1/3", "noisy-separable", SKEWED, grid=_T_CHEAP, full_grid=_T_CHEAP_FULL,
+        "avg_grad_l1", SPEC, "-1/3", "noisy-separable", SKEWED, grid=_T_CHEAP, full_grid=_T_CHEAP_FULL,
         design="additive noise with mean 0 and median != 0: the variance-reduced estimator is unbiased, so "
                "SSVR keeps its rate",
         controls=(FROZEN, NO_VR)),
@@ -309,7 +337,7 @@ ROWS: tuple[Row, ...] = (
                "t* of the expected vote instead of 0",
         controls=(UNBIASED_SERVER,)),
     Row("ssvr-mv-2/counterexample", "ssvr-mv", "SSVR-MV option 2, counterexample", MECHANISM,
-        "heterogeneous, 3 workers", "T", "l2", "avg_grad_l2", -1 / 4, "-1/4", "mv-counterexample",
+        "heterogeneous, 3 workers", "T", "l2", "avg_grad_l2", SPEC, "-1/4", "mv-counterexample",
         {"instance": "amplified"}, {"n": 3, "split": {"mode": "counterexample"}, "option": 2},
         grid=_geom(1024, 65536), full_grid=_geom(1024, 262144), seeds=32, full_seeds=64,
         design="the same workers: the unbiased server sign has no fixed point away from 0, so the gradient "

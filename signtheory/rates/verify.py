@@ -25,7 +25,7 @@ from ..errors import InvalidParameterError
 from ..methods import get_method
 from ..problems import make_problem
 from .controls import SENSITIVITY, Control, control_seeds
-from .fits import fit_slope, verdict
+from .fits import fit_slope, judge_interval, verdict
 from .registry import Row, rows
 from .store import ResultStore
 from .sweep import EXTRAS, point, run_sweep
@@ -144,13 +144,7 @@ def judged_interval(fit) -> tuple[float, float]:
 def judge(row: Row, fit) -> str:
     """``tight`` when the judged interval meets the theory's exponents, else by the side
     it lies on."""
-    lo, hi = theory_range(row, fit.window)
-    ci_low, ci_high = judged_interval(fit)
-    if ci_high < lo:
-        return "bound-holds"
-    if ci_low > hi:
-        return "violated"
-    return "tight"
+    return judge_interval(*judged_interval(fit), *theory_range(row, fit.window))
 
 
 def classify(row: Row, fit) -> str:
