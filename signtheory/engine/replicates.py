@@ -83,10 +83,14 @@ def warn_divergence(trace, unit: str) -> None:
             )
 
 
-def assemble_trace(method, problem, T, seed, config, mode, K, results, elapsed, keep_iterates):
+def assemble_trace(method, problem, hp, T, seeds, seed, mode, K, results, elapsed, keep_iterates, **placement):
     """The :class:`Trace` of a run from its replicates' ``(ev, rec, calls, stopped)``: the
-    checkpoint curves, the per-replicate measures averaged over the evaluated iterates
-    (only those before a divergence), the oracle calls and the kept iterates."""
+    run's configuration (``placement``: where it ran, e.g. the workers and the backend of a
+    vote), the checkpoint curves, the per-replicate measures averaged over the evaluated
+    iterates (only those before a divergence), the oracle calls and the kept iterates."""
+    config = {"method": method.name, "problem": problem.name, "problem_params": dict(problem.config),
+              **placement, "hyperparameters": hp, "T": T, "seeds": seeds, "seed": seed, "measure": mode,
+              "measure_points": K}
     R = len(results)
     ev0 = results[0][0]
     n_ck = ev0.ck_pos.size

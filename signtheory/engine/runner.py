@@ -34,18 +34,7 @@ def run_single(method, problem, T: int, *, seeds: int, seed: int, measure, check
 
     results, elapsed = run_replicates(replicate, seeds, workers)
 
-    config = {
-        "method": method.name,
-        "problem": problem.name,
-        "problem_params": dict(problem.config),
-        "hyperparameters": hp,
-        "T": T,
-        "seeds": seeds,
-        "seed": seed,
-        "measure": mode,
-        "measure_points": K,
-    }
-    trace = assemble_trace(method, problem, T, seed, config, mode, K, results, elapsed, keep_iterates)
+    trace = assemble_trace(method, problem, hp, T, seeds, seed, mode, K, results, elapsed, keep_iterates)
     trace.counters = dict(method.counters(hp, problem, T))
     warn_divergence(trace, "iteration")
     return trace

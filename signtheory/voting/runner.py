@@ -67,21 +67,8 @@ def run_voting(method, problem, T, *, n, split=None, backend="inline", seeds=1, 
     # the processes and mpi backends run one replicate at a time (their workers use the cores)
     results, elapsed = run_replicates(replicate, seeds, threads if backend == "inline" else 1)
 
-    config = {
-        "method": method.name,
-        "problem": problem.name,
-        "problem_params": dict(problem.config),
-        "workers": wp.config,
-        "backend": backend,
-        "hyperparameters": hp,
-        "T": T,
-        "seeds": seeds,
-        "seed": seed,
-        "measure": mode,
-        "measure_points": K,
-    }
-    trace = assemble_trace(method, problem, T, seed, config, mode, K, [res[:4] for res in results], elapsed,
-                      keep_iterates)
+    trace = assemble_trace(method, problem, hp, T, seeds, seed, mode, K, [res[:4] for res in results], elapsed,
+                           keep_iterates, workers=wp.config, backend=backend)
     bits = method.bits_per_round(hp, n, problem.d)
     counts = np.array([res[4] for res in results])  # (R, 3): clips, zero messages, ties
     trace.counters = {
