@@ -55,7 +55,7 @@ def _run_replicate(method, problem, hp, T, seed, r, mode, K, checkpoints, keep_i
         return t_stop
 
     stopped = drive_chunks(T, chunk_steps(source.floats_per_step()), run_chunk, report)
-    x = state[0]
+    x = state.x
     if not stopped and not observe(pd, rec, T + 1, x, x, False, calls):
         stopped = T + 1
     return ev, rec, int(calls), stopped

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..engine.draws import DrawPlan
 from ..errors import IncompatibleProblemError, InvalidParameterError
 from ..ops import zero_rule_code
@@ -88,6 +90,7 @@ class Method:
         raise NotImplementedError  # pragma: no cover
 
     def init_state(self, problem, hp: dict) -> tuple:
+        """The method's state, a NamedTuple built by :func:`named_state` (``x`` first)."""
         raise NotImplementedError  # pragma: no cover
 
     def start(self, pd, state, hp, draws0, rec) -> int:
@@ -132,6 +135,15 @@ def _composite_mismatch(method, problem) -> str:
     return (f"method '{method.name}' needs a problem of kind {' or '.join(method.spec.accepts)} without a "
             f"proximal part; '{problem.name}' is composite (F = D + r, measured by its gradient "
             f"mapping): use a composite method ({names})")
+
+
+def named_state(cls, problem, **given):
+    """A method's state: the NamedTuple ``cls`` (first field ``x``, the iterate) with x at the
+    problem's start and every other field zeros(d), unless ``given``."""
+    values = {name: np.zeros(problem.d) for name in cls._fields}
+    values["x"] = problem.x0.copy()
+    values.update(given)
+    return cls(**values)
 
 
 def ratio(num: float, den: float) -> float:

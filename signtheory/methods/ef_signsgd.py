@@ -32,6 +32,7 @@ transient of about delta^{-4} steps.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -42,7 +43,7 @@ from ..ops import norm1, norm2sq, sign_of
 from ..ops.reference import sign
 from ..problems.oracles import batch_grad
 from ..validation import check_positive, check_positive_int
-from .base import ZERO_RULE, Method, ratio, rule, uniforms_for
+from .base import ZERO_RULE, Method, named_state, ratio, rule, uniforms_for
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
 
 SPEC = MethodSpec(
@@ -131,6 +132,18 @@ def reference(problem, hp, draws0, draws, T):
     return np.array(xs), T * draws.idx.shape[1]
 
 
+class EFSignSGDState(NamedTuple):
+    """EF-signSGD's state: the iterate, the batch gradient g, the error memory e, p = eta g + e,
+    the scaled sign step Delta of p and the error-corrected gradient v = p / eta."""
+
+    x: np.ndarray
+    g: np.ndarray
+    e: np.ndarray
+    p: np.ndarray
+    delta: np.ndarray
+    v: np.ndarray
+
+
 class EFSignSGD(Method):
     spec = SPEC
 
@@ -142,8 +155,7 @@ class EFSignSGD(Method):
         return DrawPlan(0, hp["B"], uniforms_for(hp, problem.d))
 
     def init_state(self, problem, hp):
-        d = problem.d
-        return (problem.x0.copy(),) + tuple(np.zeros(d) for _ in range(5))
+        return named_state(EFSignSGDState, problem)
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, g, e, p, delta, v = state

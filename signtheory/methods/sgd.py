@@ -17,6 +17,7 @@ so E ||grad f(x_tau)||_2 = O(T^{-1/4}) = O(N^{-1/4}) when noise dominates.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from ..engine.recorder import due, observe
 from ..ops import gradient_step
 from ..problems.oracles import batch_grad
 from ..validation import check_positive, check_positive_int
-from .base import Method, ratio
+from .base import Method, named_state, ratio
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
 
 SPEC = MethodSpec(
@@ -70,6 +71,13 @@ def reference(problem, hp, draws0, draws, T):
     return np.array(xs), T * draws.idx.shape[1]
 
 
+class SGDState(NamedTuple):
+    """SGD's state: the iterate and the batch gradient."""
+
+    x: np.ndarray
+    g: np.ndarray
+
+
 class SGD(Method):
     spec = SPEC
 
@@ -86,7 +94,7 @@ class SGD(Method):
         return DrawPlan(0, hp["B"], 0)
 
     def init_state(self, problem, hp):
-        return (problem.x0.copy(), np.zeros(problem.d))
+        return named_state(SGDState, problem)
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, g = state

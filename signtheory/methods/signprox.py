@@ -37,6 +37,7 @@ gamma of the schedule (see :mod:`signtheory.problems.composite`).
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -49,7 +50,7 @@ from ..problems.composite.base import mapping_np
 from ..problems.composite.kernels import mapping, prox_term, prox_terms, smooth_eval
 from ..problems.oracles import batch_grad
 from ..validation import check_choice, check_positive, check_positive_int
-from .base import ZERO_RULE, Method, ratio, rule, uniforms_for
+from .base import ZERO_RULE, Method, named_state, ratio, rule, uniforms_for
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
 
 STOCH_SOURCES = ("prox", "grad", "both")
@@ -176,6 +177,20 @@ def prox_calls_per_step(hp, problem) -> int:
     return problem.prox_terms if hp["stoch_source"] == "grad" else hp["B"]
 
 
+class SignProxState(NamedTuple):
+    """signProx's state: the iterate, grad D, the prox workspace, the sampled prox terms' counts and the
+    calls of one exact grad D."""
+
+    x: np.ndarray
+    gD: np.ndarray
+    zz: np.ndarray
+    P: np.ndarray
+    acc: np.ndarray
+    G: np.ndarray
+    counts: np.ndarray
+    cost: np.ndarray
+
+
 class SignProx(Method):
     spec = SPEC
 
@@ -195,10 +210,8 @@ class SignProx(Method):
         return DrawPlan(0, grads, prox_draws(hp) + uniforms_for(hp, problem.d))
 
     def init_state(self, problem, hp):
-        d = problem.d
-        counts = np.zeros(problem.prox_terms, dtype=np.int64)
-        cost = np.array([problem.full_grad_cost], dtype=np.int64)  # calls charged for one exact grad D
-        return (problem.x0.copy(),) + tuple(np.zeros(d) for _ in range(5)) + (counts, cost)
+        return named_state(SignProxState, problem, counts=np.zeros(problem.prox_terms, dtype=np.int64),
+                           cost=np.array([problem.full_grad_cost], dtype=np.int64))  # calls of one exact grad D
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, gD, zz, P, acc, G, counts, cost = state

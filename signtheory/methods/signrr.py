@@ -45,6 +45,7 @@ step gamma_k (tested).
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -55,7 +56,7 @@ from ..ops import ema_update, sign_step, svrg_estimate
 from ..ops.reference import sign
 from ..problems.oracles import batch_grad, batch_grad_pair, components, full_eval
 from ..validation import check_choice, check_fresh_weight, check_positive
-from .base import ZERO_RULE, Method, ratio, rule, uniforms_for
+from .base import ZERO_RULE, Method, named_state, ratio, rule, uniforms_for
 from .spec import FINITE_SUM_ONLY, Hyper, MethodSpec, Rate
 
 CITATION = ("Z. Qin, Z. Liu, P. Xu, Convergence of Sign-based Random Reshuffling Algorithms for "
@@ -255,6 +256,33 @@ def epoch_counters(problem, T: int) -> dict:
     return {"epochs": epochs, "last_epoch_steps": T - problem.m * (epochs - 1)}
 
 
+class SignRRState(NamedTuple):
+    """SignRR's state: the iterate and the component gradient."""
+
+    x: np.ndarray
+    v: np.ndarray
+
+
+class SignRVRState(NamedTuple):
+    """SignRVR's state: the iterate, the epoch snapshot and its full gradient mu, the estimator, and the
+    component gradients at x and at the snapshot."""
+
+    x: np.ndarray
+    x_snap: np.ndarray
+    mu: np.ndarray
+    v: np.ndarray
+    g_cur: np.ndarray
+    g_snap: np.ndarray
+
+
+class SignRVMState(NamedTuple):
+    """SignRVM's state: the iterate, the component gradient and the momentum."""
+
+    x: np.ndarray
+    g: np.ndarray
+    v: np.ndarray
+
+
 class _Reshuffling(Method):
     """Shared parts: one component per step from reshuffled epochs, decaying step."""
 
@@ -272,7 +300,7 @@ class SignRR(_Reshuffling):
     spec = SIGNRR_SPEC
 
     def init_state(self, problem, hp):
-        return (problem.x0.copy(), np.zeros(problem.d))
+        return named_state(SignRRState, problem)
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, v = state
@@ -286,7 +314,7 @@ class SignRVR(_Reshuffling):
     spec = SIGNRVR_SPEC
 
     def init_state(self, problem, hp):
-        return (problem.x0.copy(),) + tuple(np.zeros(problem.d) for _ in range(5))
+        return named_state(SignRVRState, problem)
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, x_snap, mu, v, g_cur, g_snap = state
@@ -304,7 +332,7 @@ class SignRVM(_Reshuffling):
         return {"eta": initial_step(problem, hp), "beta": min(1.0, hp["c_beta"] / problem.m)}
 
     def init_state(self, problem, hp):
-        return (problem.x0.copy(), np.zeros(problem.d), np.zeros(problem.d))
+        return named_state(SignRVMState, problem)
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, g, v = state

@@ -17,6 +17,7 @@ B = T,
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from ..ops import sign_step
 from ..ops.reference import sign
 from ..problems.oracles import batch_grad
 from ..validation import check_positive, check_positive_int
-from .base import ZERO_RULE, Method, ratio, rule, uniforms_for
+from .base import ZERO_RULE, Method, named_state, ratio, rule, uniforms_for
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
 
 SPEC = MethodSpec(
@@ -75,6 +76,13 @@ def reference(problem, hp, draws0, draws, T):
     return np.array(xs), T * draws.idx.shape[1]
 
 
+class SignSGDState(NamedTuple):
+    """signSGD's state: the iterate and the batch gradient."""
+
+    x: np.ndarray
+    g: np.ndarray
+
+
 class SignSGD(Method):
     spec = SPEC
 
@@ -86,7 +94,7 @@ class SignSGD(Method):
         return DrawPlan(0, hp["B"], uniforms_for(hp, problem.d))
 
     def init_state(self, problem, hp):
-        return (problem.x0.copy(), np.zeros(problem.d))
+        return named_state(SignSGDState, problem)
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, g = state

@@ -27,6 +27,8 @@ Theoretical guarantees:
   O(T^{-2/7}); the d-factor is not known here.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .._jit import kernel
@@ -36,7 +38,7 @@ from ..ops import ema_update, sign_step
 from ..ops.reference import sign
 from ..problems.oracles import batch_grad
 from ..validation import check_choice, check_fresh_weight, check_positive, check_positive_int
-from .base import ZERO_RULE, Method, rule, uniforms_for
+from .base import ZERO_RULE, Method, named_state, rule, uniforms_for
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
 
 VARIANTS = ("sim", "momentum")
@@ -119,6 +121,17 @@ def reference(problem, hp, draws0, draws, T):
     return np.array(xs), T * draws.idx.shape[1]
 
 
+class SignSGDSIMState(NamedTuple):
+    """signSGD-SIM's state: the iterate, the previous iterate, the extrapolated point, its gradient and
+    the momentum."""
+
+    x: np.ndarray
+    x_prev: np.ndarray
+    y: np.ndarray
+    g: np.ndarray
+    m: np.ndarray
+
+
 class SignSGDSIM(Method):
     spec = SPEC
 
@@ -129,9 +142,7 @@ class SignSGDSIM(Method):
         return DrawPlan(0, hp["B"], uniforms_for(hp, problem.d))
 
     def init_state(self, problem, hp):
-        d = problem.d
-        x = problem.x0.copy()
-        return (x, x.copy(), np.zeros(d), np.zeros(d), np.zeros(d))
+        return named_state(SignSGDSIMState, problem, x_prev=problem.x0.copy())
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, x_prev, y, g, m = state

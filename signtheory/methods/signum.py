@@ -20,6 +20,8 @@ beta = T^{-1/2} and eta = d^{-1/2} T^{-3/4},
 With beta = 1 (no momentum) Signum is signSGD with the same batch (tested exactly).
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .._jit import kernel
@@ -29,7 +31,7 @@ from ..ops import ema_update, sign_step
 from ..ops.reference import sign
 from ..problems.oracles import batch_grad
 from ..validation import check_fresh_weight, check_positive, check_positive_int
-from .base import ZERO_RULE, Method, rule, uniforms_for
+from .base import ZERO_RULE, Method, named_state, rule, uniforms_for
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
 
 SPEC = MethodSpec(
@@ -82,6 +84,14 @@ def reference(problem, hp, draws0, draws, T):
     return np.array(xs), T * draws.idx.shape[1]
 
 
+class SignumState(NamedTuple):
+    """Signum's state: the iterate, the batch gradient and the momentum."""
+
+    x: np.ndarray
+    g: np.ndarray
+    m: np.ndarray
+
+
 class Signum(Method):
     spec = SPEC
 
@@ -96,8 +106,7 @@ class Signum(Method):
         return DrawPlan(0, hp["B"], uniforms_for(hp, problem.d))
 
     def init_state(self, problem, hp):
-        d = problem.d
-        return (problem.x0.copy(), np.zeros(d), np.zeros(d))
+        return named_state(SignumState, problem)
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, g, m = state

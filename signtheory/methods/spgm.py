@@ -28,6 +28,7 @@ mapping at the problem's fixed gamma_eval (see
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from ..engine.recorder import due, observe
 from ..problems.composite.kernels import mapping, prox_r
 from ..problems.oracles import batch_grad
 from ..validation import check_positive, check_positive_int
-from .base import Method, ratio
+from .base import Method, named_state, ratio
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
 
 SPEC = MethodSpec(
@@ -105,6 +106,17 @@ def prox_calls_per_step(problem) -> int:
     return problem.prox_terms if problem.averaged_measure else 1
 
 
+class SPGMState(NamedTuple):
+    """SPGM's state: the iterate, the batch gradient, the prox workspace, the prox point and the
+    gradient mapping."""
+
+    x: np.ndarray
+    g: np.ndarray
+    zz: np.ndarray
+    p: np.ndarray
+    v: np.ndarray
+
+
 class SPGM(Method):
     spec = SPEC
 
@@ -116,8 +128,7 @@ class SPGM(Method):
         return DrawPlan(0, hp["B"], 0)
 
     def init_state(self, problem, hp):
-        d = problem.d
-        return (problem.x0.copy(),) + tuple(np.zeros(d) for _ in range(4))
+        return named_state(SPGMState, problem)
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, g, zz, p, v = state

@@ -28,6 +28,7 @@ the derived bound (1/T) sum_t E||grad f(x_t)||_2 <= Delta/(eta T) + eta (L/2 +
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from ..engine.recorder import due, observe
 from ..ops import gradient_step, norm2sq
 from ..problems.oracles import batch_grad_pair, components, full_eval
 from ..validation import check_choice, check_positive, check_positive_int
-from .base import Method, ratio
+from .base import Method, named_state, ratio
 from .spec import FINITE_SUM_ONLY, Hyper, MethodSpec, Rate
 
 STEPS = ("constant", "normalized")
@@ -125,6 +126,17 @@ def reference(problem, hp, draws0, draws, T):
     return np.array(xs), calls
 
 
+class SpiderState(NamedTuple):
+    """SPIDER's state: the iterate, the previous iterate, the estimator and the component gradients at
+    both."""
+
+    x: np.ndarray
+    x_prev: np.ndarray
+    v: np.ndarray
+    g_cur: np.ndarray
+    g_prev: np.ndarray
+
+
 class Spider(Method):
     spec = SPEC
 
@@ -141,8 +153,7 @@ class Spider(Method):
         return DrawPlan(0, hp["B"], 0)
 
     def init_state(self, problem, hp):
-        d = problem.d
-        return (problem.x0.copy(),) + tuple(np.zeros(d) for _ in range(4))
+        return named_state(SpiderState, problem)
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, x_prev, v, g_cur, g_prev = state

@@ -21,6 +21,7 @@ With beta = 1 the method is minibatch signSGD with batch B1 (tested exactly).
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from ..ops import scale, sign_step
 from ..ops.reference import sign
 from ..problems.oracles import batch_grad, batch_grad_combo
 from ..validation import check_fresh_weight, check_positive, check_positive_int
-from .base import ZERO_RULE, Method, rule, uniforms_for
+from .base import ZERO_RULE, Method, named_state, rule, uniforms_for
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
 
 SPEC = MethodSpec(
@@ -117,6 +118,14 @@ def storm_trajectory(problem, beta, draws0, draws, T, displacement):
     return np.array(xs), calls
 
 
+class SSVRState(NamedTuple):
+    """SSVR's state: the iterate, the previous iterate and the STORM estimator v."""
+
+    x: np.ndarray
+    x_prev: np.ndarray
+    v: np.ndarray
+
+
 class SSVR(Method):
     spec = SPEC
 
@@ -127,8 +136,7 @@ class SSVR(Method):
         return DrawPlan(hp["B0"], hp["B1"], uniforms_for(hp, problem.d))
 
     def init_state(self, problem, hp):
-        d = problem.d
-        return (problem.x0.copy(), np.zeros(d), np.zeros(d))
+        return named_state(SSVRState, problem)
 
     def start(self, pd, state, hp, draws0, rec):
         x, _, v = state

@@ -42,6 +42,7 @@ minimizes this bound.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -52,7 +53,7 @@ from ..ops import sign_step
 from ..ops.reference import sign
 from ..problems.oracles import batch_grad, batch_grad_pair, components, full_eval
 from ..validation import check_choice, check_fresh_weight, check_positive, check_positive_int
-from .base import ZERO_RULE, Method, ratio, rule, uniforms_for
+from .base import ZERO_RULE, Method, named_state, ratio, rule, uniforms_for
 from .spec import FINITE_SUM_ONLY, Hyper, MethodSpec, Rate
 from .spider import spider_update
 
@@ -189,6 +190,20 @@ def reference(problem, hp, draws0, draws, T):
     return np.array(xs), calls
 
 
+class SSVRFSState(NamedTuple):
+    """SSVR-FS's state: the iterate, the previous iterate, the reference point and its full gradient,
+    the estimator, and the component gradients at x, at the reference and at the previous iterate."""
+
+    x: np.ndarray
+    x_prev: np.ndarray
+    x_ref: np.ndarray
+    g_ref: np.ndarray
+    v: np.ndarray
+    g_cur: np.ndarray
+    g_sref: np.ndarray
+    g_prev: np.ndarray
+
+
 class SSVRFS(Method):
     spec = SPEC
 
@@ -199,8 +214,7 @@ class SSVRFS(Method):
         return DrawPlan(0, hp["B"], uniforms_for(hp, problem.d))
 
     def init_state(self, problem, hp):
-        d = problem.d
-        return (problem.x0.copy(),) + tuple(np.zeros(d) for _ in range(7))
+        return named_state(SSVRFSState, problem)
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, x_prev, x_ref, g_ref, v, g_cur, g_sref, g_prev = state

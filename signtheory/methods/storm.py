@@ -20,6 +20,7 @@ SSVR (:mod:`signtheory.methods.ssvr`) is this recursion with a sign step.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from ..ops import gradient_step, scale
 from ..problems.oracles import batch_grad_combo
 from ..validation import check_fresh_weight, check_positive, check_positive_int
 from . import ssvr
-from .base import Method, ratio
+from .base import Method, named_state, ratio
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
 
 SPEC = MethodSpec(
@@ -79,6 +80,14 @@ def reference(problem, hp, draws0, draws, T):
     return ssvr.storm_trajectory(problem, hp["beta"], draws0, draws, T, lambda v, j: hp["eta"] * v)
 
 
+class STORMState(NamedTuple):
+    """STORM's state: the iterate, the previous iterate and the estimator."""
+
+    x: np.ndarray
+    x_prev: np.ndarray
+    v: np.ndarray
+
+
 class STORM(Method):
     spec = SPEC
 
@@ -95,8 +104,7 @@ class STORM(Method):
         return DrawPlan(hp["B0"], hp["B1"], 0)
 
     def init_state(self, problem, hp):
-        d = problem.d
-        return (problem.x0.copy(), np.zeros(d), np.zeros(d))
+        return named_state(STORMState, problem)
 
     def start(self, pd, state, hp, draws0, rec):
         x, _, v = state

@@ -21,6 +21,8 @@ Theoretical guarantee (Reddi et al. 2016): with I = m and eta = 1/(L m^{2/3}),
 so E ||grad f(x_tau)||_2 = O(m^{1/3} N^{-1/2}).
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .._jit import kernel
@@ -29,7 +31,7 @@ from ..engine.recorder import due, observe
 from ..ops import gradient_step, svrg_estimate
 from ..problems.oracles import batch_grad_pair, components, full_eval
 from ..validation import check_positive, check_positive_int
-from .base import Method, ratio
+from .base import Method, named_state, ratio
 from .spec import FINITE_SUM_ONLY, Hyper, MethodSpec, Rate
 
 SPEC = MethodSpec(
@@ -88,6 +90,18 @@ def reference(problem, hp, draws0, draws, T):
     return np.array(xs), calls
 
 
+class SVRGState(NamedTuple):
+    """SVRG's state: the iterate, the snapshot and its full gradient mu, the estimator, and the
+    component gradients at x and at the snapshot."""
+
+    x: np.ndarray
+    x_ref: np.ndarray
+    mu: np.ndarray
+    v: np.ndarray
+    g_cur: np.ndarray
+    g_ref: np.ndarray
+
+
 class SVRG(Method):
     spec = SPEC
 
@@ -99,8 +113,7 @@ class SVRG(Method):
         return DrawPlan(0, hp["B"], 0)
 
     def init_state(self, problem, hp):
-        d = problem.d
-        return (problem.x0.copy(),) + tuple(np.zeros(d) for _ in range(5))
+        return named_state(SVRGState, problem)
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, x_ref, mu, v, g_cur, g_ref = state
