@@ -28,9 +28,9 @@ import numpy as np
 from .._jit import kernel
 from ..engine.draws import DrawPlan
 from ..engine.recorder import due, observe
-from ..ops import scale, sign_step
+from ..ops import sign_step
 from ..ops.reference import sign
-from ..problems.oracles import batch_grad, batch_grad_combo
+from ..problems.oracles import batch_grad, storm_correction
 from ..validation import check_fresh_weight, check_positive, check_positive_int
 from .base import ZERO_RULE, Method, named_state, rule, uniforms_for
 from .spec import ANY_PROBLEM, Hyper, MethodSpec, Rate
@@ -77,8 +77,7 @@ def loop(pd, x, x_prev, v, idx, z, u, eta, beta, zero_rule, t0, t1, T, rec, call
             return t, calls
         if t < T:
             # v_{t+1} = g(x_{t+1}; xi) + (1 - beta)(v_t - g(x_t; xi)), the same samples xi at both
-            scale(v, 1.0 - beta)
-            batch_grad_combo(pd, x, 1.0, x_prev, beta - 1.0, idx[j], z[j], v)
+            storm_correction(pd, v, x, x_prev, beta, idx[j], z[j])
             calls += 2 * idx.shape[1]
     return t1, calls
 

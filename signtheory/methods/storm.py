@@ -27,8 +27,8 @@ import numpy as np
 from .._jit import kernel
 from ..engine.draws import DrawPlan
 from ..engine.recorder import due, observe
-from ..ops import gradient_step, scale
-from ..problems.oracles import batch_grad_combo
+from ..ops import gradient_step
+from ..problems.oracles import storm_correction
 from ..validation import check_fresh_weight, check_positive, check_positive_int
 from . import ssvr
 from .base import Method, named_state, ratio
@@ -69,8 +69,7 @@ def loop(pd, x, x_prev, v, idx, z, eta, beta, t0, t1, T, rec, calls):
             return t, calls
         if t < T:
             # v_{t+1} = g(x_{t+1}; xi) + (1 - beta)(v_t - g(x_t; xi)), the same samples xi at both
-            scale(v, 1.0 - beta)
-            batch_grad_combo(pd, x, 1.0, x_prev, beta - 1.0, idx[j], z[j], v)
+            storm_correction(pd, v, x, x_prev, beta, idx[j], z[j])
             calls += 2 * idx.shape[1]
     return t1, calls
 

@@ -93,6 +93,17 @@ def batch_grad_combo(pd, x1, c1, x2, c2, idx, z, out):
 
 
 @kernel
+def storm_correction(pd, v, x, x_prev, beta, idx, z):
+    """The STORM estimator update v <- g(x; S) + (1 - beta)(v - g(x_prev; S)), with the
+    same batch S at both points (:func:`signtheory.ops.storm_update` on the batch's
+    gradients, fused into one pass over the samples)."""
+    keep = 1.0 - beta
+    for k in range(v.shape[0]):
+        v[k] *= keep
+    batch_grad_combo(pd, x, 1.0, x_prev, -keep, idx, z, v)
+
+
+@kernel
 def full_eval(pd, x, g):
     kind = pd.kind
     if kind == LSQ:
