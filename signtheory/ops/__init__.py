@@ -17,7 +17,7 @@ from .compressors import (
     vote,
 )
 from .estimators import ema_update, storm_update, svrg_estimate
-from .linalg import axpy, dot, dot2, gradient_step, norm1, norm2sq, scale
+from .linalg import axpy, dot, dot2, gradient_step, mean_rows, norm1, norm2sq, scale
 from .signs import ZERO_RULES, sign_of, sign_step, zero_rule_code
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "dot2",
     "ema_update",
     "gradient_step",
+    "mean_rows",
     "norm1",
     "norm2sq",
     "scale",

@@ -86,6 +86,29 @@ def stochastic_sign(u, R, unif, out, overflow):
 
 
 @kernel
+def projected_stochastic_sign(u, R, unif, out):
+    """out <- S_R(w) with w = u min(1, R / ||u||_2): the stochastic sign of u projected on the
+    l2 ball of radius R (SSVR-MV option 2's worker message), which never clips."""
+    norm = 0.0
+    for k in range(u.shape[0]):
+        norm += u[k] * u[k]
+    norm = math.sqrt(norm)
+    factor = 1.0 if norm <= R else R / norm
+    for k in range(u.shape[0]):
+        w = u[k] * factor
+        w = min(R, max(-R, w))  # rounding guard: |w_k| <= ||w||_2 <= R
+        out[k] = 1.0 if unif[k] < 0.5 * (1.0 + w / R) else -1.0
+
+
+@kernel
+def unit_stochastic_sign(u, unif, out):
+    """out <- S_1(u) for u in [-1, 1]^d: +1 with probability (1 + u_k)/2 (the unbiased server
+    sign of SSVR-MV option 2)."""
+    for k in range(u.shape[0]):
+        out[k] = 1.0 if unif[k] < 0.5 * (1.0 + u[k]) else -1.0
+
+
+@kernel
 def scaled_norm2(u):
     """(a, r) with a = max_k |u_k| and r = ||u/a||_2, so that ||u||_2 = a r without
     overflow or underflow; (0, 0) for the zero vector. Sums of squares follow a fixed

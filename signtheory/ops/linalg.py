@@ -62,3 +62,15 @@ def gradient_step(x, g, eta):
         if not math.isfinite(x[k]):
             ok = False
     return ok
+
+
+@kernel
+def mean_rows(V, out):
+    """out <- the mean of the rows of V (n, d), summed in row order."""
+    n = V.shape[0]
+    out[:] = 0.0
+    for j in range(n):
+        for k in range(out.shape[0]):
+            out[k] += V[j, k]
+    for k in range(out.shape[0]):
+        out[k] /= n

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._jit import kernel
 from ..engine.recorder import due, observe
+from ..ops import mean_rows
 from .rounds import apply_vote, server_round, worker_round, worker_start
 
 
@@ -13,17 +14,6 @@ def start_workers(wd, est, x, V, idx0, z0):
     for j in range(V.shape[0]):
         calls += worker_start(wd, j, est, x, V[j], idx0[j], z0[j])
     return calls
-
-
-@kernel
-def mean_rows(V, out):
-    n = V.shape[0]
-    out[:] = 0.0
-    for j in range(n):
-        for k in range(out.shape[0]):
-            out[k] += V[j, k]
-    for k in range(out.shape[0]):
-        out[k] /= n
 
 
 @kernel

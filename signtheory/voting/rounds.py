@@ -45,8 +45,14 @@ import math
 
 from .._jit import kernel
 from ..distributed.oracles import worker_batch_grad, worker_batch_grad_pair
-from ..ops import ema_update, sign_of, storm_update
-from ..ops.compressors import majority_vote, norm_scaled_stochastic_sign, stochastic_sign
+from ..ops import ema_update, mean_rows, sign_of, storm_update
+from ..ops.compressors import (
+    majority_vote,
+    norm_scaled_stochastic_sign,
+    projected_stochastic_sign,
+    stochastic_sign,
+    unit_stochastic_sign,
+)
 
 GRAD, MOMENTUM, SIM, STORM = 0, 1, 2, 3
 SIGN, STOCHASTIC, NORM_SCALED, PROJECTED, FULL = 0, 1, 2, 3, 4
@@ -111,15 +117,7 @@ def worker_message(msg, v, q, u, R, zero_rule, byzantine, counts):
         if norm_scaled_stochastic_sign(v, u, q) == 0.0:
             counts[ZEROS] += d
     elif msg == PROJECTED:
-        norm = 0.0
-        for k in range(d):
-            norm += v[k] * v[k]
-        norm = math.sqrt(norm)
-        scale = 1.0 if norm <= R else R / norm
-        for k in range(d):
-            w = v[k] * scale
-            w = min(R, max(-R, w))  # rounding guard: |w_k| <= ||w||_2 <= R
-            q[k] = 1.0 if u[k] < 0.5 * (1.0 + w / R) else -1.0
+        projected_stochastic_sign(v, R, u, q)
     else:
         q[:] = v
     if byzantine:
@@ -142,20 +140,12 @@ def worker_round(wd, j, est, msg, t, x, x_prev, v, g1, g2, q, idx, z, u, beta, R
 @kernel
 def server_round(server, Q, V, u, tie_rule, counts):
     """V <- the server's rule over the messages Q (n, d)."""
-    n, d = Q.shape
     if server == MAJORITY:
         counts[TIES] += majority_vote(Q, tie_rule, u, V)
         return
-    for k in range(d):
-        V[k] = 0.0
-    for j in range(n):
-        for k in range(d):
-            V[k] += Q[j, k]
-    for k in range(d):
-        V[k] /= n
+    mean_rows(Q, V)
     if server == SERVER_STOCHASTIC:
-        for k in range(d):
-            V[k] = 1.0 if u[k] < 0.5 * (1.0 + V[k]) else -1.0
+        unit_stochastic_sign(V, u, V)
 
 
 @kernel

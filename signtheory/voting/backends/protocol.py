@@ -40,9 +40,9 @@ from ...engine.recorder import make_recorder, observe
 from ...engine.replicates import chunk_steps as engine_chunk_steps
 from ...engine.replicates import drive_chunks
 from ...errors import InvalidParameterError, WorkerFailure
+from ...ops import mean_rows
 from ...ops.compressors import pack_signs_into, unpack_signs_into
 from ..draws import ServerStream, WorkerStream, draw_plan
-from ..inline import mean_rows
 from ..methods import VOTING_METHODS, zero_rules
 from ..rounds import (
     FULL,
