@@ -19,7 +19,7 @@ from ..validation import (
     check_positive,
     check_positive_int,
 )
-from . import rounds as R
+from . import rounds
 
 TIE_RULE = Hyper(
     "tie_rule",
@@ -59,17 +59,17 @@ class VotingMethod(Method):
     def bits_per_round(self, hp, n: int, d: int) -> dict:
         """Bits sent per round: uplink (all workers together) and downlink."""
         est, msg, server = self.codes(hp)
-        if msg == R.FULL:
+        if msg == rounds.FULL:
             up = 64
-        elif msg == R.SIGN and hp["zero_rule"] == "zero":
+        elif msg == rounds.SIGN and hp["zero_rule"] == "zero":
             up = 2  # values in {-1, 0, +1}
-        elif msg == R.NORM_SCALED:
+        elif msg == rounds.NORM_SCALED:
             up = 2  # the zero vector is a possible message
         else:
             up = 1
-        if server == R.MEAN:
+        if server == rounds.MEAN:
             down = 64
-        elif server == R.MAJORITY and hp["tie_rule"] == "zero":
+        elif server == rounds.MAJORITY and hp["tie_rule"] == "zero":
             down = 2
         else:
             down = 1
@@ -77,25 +77,25 @@ class VotingMethod(Method):
 
     def worker_uniforms(self, hp, d: int) -> int:
         _, msg, _ = self.codes(hp)
-        if msg in (R.STOCHASTIC, R.NORM_SCALED, R.PROJECTED):
+        if msg in (rounds.STOCHASTIC, rounds.NORM_SCALED, rounds.PROJECTED):
             return d
-        if msg == R.SIGN and hp["zero_rule"] == "random":
+        if msg == rounds.SIGN and hp["zero_rule"] == "random":
             return d
         return 0
 
     def server_uniforms(self, hp, d: int) -> int:
         _, _, server = self.codes(hp)
-        if server == R.SERVER_STOCHASTIC or (server == R.MAJORITY and hp["tie_rule"] == "random"):
+        if server == rounds.SERVER_STOCHASTIC or (server == rounds.MAJORITY and hp["tie_rule"] == "random"):
             return d
         return 0
 
     def init_batch(self, hp) -> int:
         est, _, _ = self.codes(hp)
-        return hp["B0"] if est == R.STORM else 0
+        return hp["B0"] if est == rounds.STORM else 0
 
     def calls_per_worker(self, hp, T: int) -> int:
         est, _, _ = self.codes(hp)
-        if est == R.STORM:
+        if est == rounds.STORM:
             return hp["B0"] + 2 * hp["B"] * (T - 1)
         return hp["B"] * T
 
@@ -112,7 +112,7 @@ def _G_inf(problem) -> float:
 
 
 class MVSignSGD(VotingMethod):
-    est, msg, server = R.GRAD, R.SIGN, R.MAJORITY
+    est, msg, server = rounds.GRAD, rounds.SIGN, rounds.MAJORITY
     spec = MethodSpec(
         name="mv-signsgd",
         title="signSGD with majority vote",
@@ -134,7 +134,7 @@ class MVSignSGD(VotingMethod):
 
 
 class SignumMV(VotingMethod):
-    est, msg, server = R.MOMENTUM, R.SIGN, R.MAJORITY
+    est, msg, server = rounds.MOMENTUM, rounds.SIGN, rounds.MAJORITY
     spec = MethodSpec(
         name="signum-mv",
         title="Signum with majority vote",
@@ -155,7 +155,7 @@ class SignumMV(VotingMethod):
 
 
 class SSDM(VotingMethod):
-    est, msg = R.MOMENTUM, R.NORM_SCALED
+    est, msg = rounds.MOMENTUM, rounds.NORM_SCALED
     spec = MethodSpec(
         name="ssdm",
         title="SSDM (stochastic sign descent with momentum)",
@@ -176,14 +176,14 @@ class SSDM(VotingMethod):
     )
 
     def codes(self, hp):
-        return self.est, self.msg, R.MEAN if hp["server_rule"] == "mean" else R.MAJORITY
+        return self.est, self.msg, rounds.MEAN if hp["server_rule"] == "mean" else rounds.MAJORITY
 
     def schedule(self, problem, T, hp):
         return {"beta": min(1.0, T ** -0.5), "eta": hp["c_eta"] * problem.d ** -0.25 * T ** -0.75, "B": 1}
 
 
 class StoSignSGD(VotingMethod):
-    est, msg, server = R.GRAD, R.STOCHASTIC, R.MAJORITY
+    est, msg, server = rounds.GRAD, rounds.STOCHASTIC, rounds.MAJORITY
     spec = MethodSpec(
         name="sto-signsgd",
         title="Sto-signSGD (stochastic sign, majority vote)",
@@ -207,7 +207,7 @@ class StoSignSGD(VotingMethod):
 
 
 class MVSignSGDSIM(VotingMethod):
-    msg, server = R.STOCHASTIC, R.MAJORITY
+    msg, server = rounds.STOCHASTIC, rounds.MAJORITY
     spec = MethodSpec(
         name="mv-signsgd-sim",
         title="MV-signSGD-SIM (momentum workers, majority vote)",
@@ -233,8 +233,8 @@ class MVSignSGDSIM(VotingMethod):
     )
 
     def codes(self, hp):
-        est = R.SIM if hp["variant"] == "sim" else R.MOMENTUM
-        return est, R.STOCHASTIC if hp["worker_sign"] == "stochastic" else R.SIGN, self.server
+        est = rounds.SIM if hp["variant"] == "sim" else rounds.MOMENTUM
+        return est, rounds.STOCHASTIC if hp["worker_sign"] == "stochastic" else rounds.SIGN, self.server
 
     def schedule(self, problem, T, hp):
         d = problem.d
@@ -247,7 +247,7 @@ class MVSignSGDSIM(VotingMethod):
 
 
 class SSVRMV(VotingMethod):
-    est = R.STORM
+    est = rounds.STORM
     spec = MethodSpec(
         name="ssvr-mv",
         title="SSVR-MV (SSVR workers, 1-bit messages both ways), options 1 and 2",
@@ -287,9 +287,10 @@ class SSVRMV(VotingMethod):
 
     def codes(self, hp):
         if hp["option"] == 1:
-            return self.est, R.STOCHASTIC, R.MAJORITY
-        msg = R.PROJECTED if hp["projection"] == "l2_ball" else R.STOCHASTIC
-        server = {"stochastic": R.SERVER_STOCHASTIC, "majority": R.MAJORITY, "mean": R.MEAN}[hp["server_rule"]]
+            return self.est, rounds.STOCHASTIC, rounds.MAJORITY
+        msg = rounds.PROJECTED if hp["projection"] == "l2_ball" else rounds.STOCHASTIC
+        server = {"stochastic": rounds.SERVER_STOCHASTIC, "majority": rounds.MAJORITY,
+                  "mean": rounds.MEAN}[hp["server_rule"]]
         return self.est, msg, server
 
     def schedule(self, problem, T, hp):
@@ -301,7 +302,7 @@ class SSVRMV(VotingMethod):
 
 
 class DistSGD(VotingMethod):
-    est, msg, server = R.GRAD, R.FULL, R.MEAN
+    est, msg, server = rounds.GRAD, rounds.FULL, rounds.MEAN
     spec = MethodSpec(
         name="dist-sgd",
         title="distributed SGD (full-precision reference)",
