@@ -27,6 +27,7 @@ import pytest
 
 import signtheory as st
 from signtheory.distributed import split
+from signtheory.engine.replicates import ReplicateJob
 from signtheory.errors import InvalidParameterError, WorkerFailure
 from signtheory.methods import get_method
 from signtheory.problems import make_problem
@@ -71,10 +72,10 @@ def workers():
 def replicate(backend, name, overrides, wp, T=T, timeout=20.0, r=0):
     method = get_method(name)
     hp = resolve(method, wp, T, dict(overrides))
-    args = (method, wp, hp, T, SEED, r, "exact", T, 16, True, lambda k: None)
+    job = ReplicateJob(method, wp, hp, T, SEED, r, "exact", T, 16, True, timeout=timeout)
     if backend == "inline":
-        return _inline_replicate(*args)
-    return replicate_with_backend(backend, *args, timeout)
+        return _inline_replicate(job)
+    return replicate_with_backend(backend, job)
 
 
 def assert_same(a, b):

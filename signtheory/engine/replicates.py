@@ -11,17 +11,49 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from threading import Lock
 
 import numpy as np
 
 from ..errors import DivergenceWarning
+from .plan import make_plan
 from .trace import Trace
 
 #: the random numbers drawn at once per replicate (about 8 MB), and the most steps per chunk
 FLOATS_PER_CHUNK = 1 << 20
 MAX_CHUNK_STEPS = 8192
+
+
+def _silent(steps: int) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class ReplicateJob:
+    """Replicate ``r`` of a run, named: the method, its problem (the built problem, or the
+    workers' split of a vote), the resolved hyperparameters, the horizon, the root seed,
+    the evaluation plan's settings, whether to keep the iterates, the progress callback and
+    (votes on a process backend) the seconds a round may take."""
+
+    method: object
+    problem: object
+    hp: dict
+    T: int
+    seed: int
+    r: int
+    mode: str
+    K: int
+    checkpoints: int
+    keep_iterates: bool
+    report: Callable[[int], None] = _silent
+    timeout: float | None = None
+
+    def plan(self):
+        """The replicate's evaluation plan (where the exact gradient is evaluated)."""
+        return make_plan(self.T, self.mode, self.K, self.checkpoints, self.seed, self.r)
 
 
 def chunk_steps(floats_per_step: int) -> int:

@@ -10,12 +10,21 @@ single-node method, or the majority-vote runner for a voting one.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from ..validation import check_positive_int
 from .draws import DrawSource
-from .plan import make_plan, measure_mode
+from .plan import measure_mode
 from .recorder import make_recorder, observe
-from .replicates import assemble_trace, chunk_steps, drive_chunks, locked, run_replicates, warn_divergence
+from .replicates import (
+    ReplicateJob,
+    assemble_trace,
+    chunk_steps,
+    drive_chunks,
+    locked,
+    run_replicates,
+    warn_divergence,
+)
 from .trace import Trace
 
 
@@ -27,12 +36,8 @@ def run_single(method, problem, T: int, *, seeds: int, seed: int, measure, check
     mode, K = measure_mode(problem, T, measure)
     workers = check_positive_int("workers", (os.cpu_count() or 1) if workers is None else workers)
 
-    report = locked(progress)
-
-    def replicate(r):
-        return _run_replicate(method, problem, hp, T, seed, r, mode, K, checkpoints, keep_iterates, report)
-
-    results, elapsed = run_replicates(replicate, seeds, workers)
+    job = ReplicateJob(method, problem, hp, T, seed, 0, mode, K, checkpoints, keep_iterates, locked(progress))
+    results, elapsed = run_replicates(lambda r: _run_replicate(replace(job, r=r)), seeds, workers)
 
     trace = assemble_trace(method, problem, hp, T, seeds, seed, mode, K, results, elapsed, keep_iterates)
     trace.counters = dict(method.counters(hp, problem, T))
@@ -40,11 +45,11 @@ def run_single(method, problem, T: int, *, seeds: int, seed: int, measure, check
     return trace
 
 
-def _run_replicate(method, problem, hp, T, seed, r, mode, K, checkpoints, keep_iterates, report):
-    plan = method.plan(hp, problem)
-    source = DrawSource(problem, plan, seed, r)
-    ev = make_plan(T, mode, K, checkpoints, seed, r)
-    rec = make_recorder(ev.ev_t, problem.d, keep_iterates)
+def _run_replicate(job: ReplicateJob):
+    method, problem, hp, T = job.method, job.problem, job.hp, job.T
+    source = DrawSource(problem, method.plan(hp, problem), job.seed, job.r)
+    ev = job.plan()
+    rec = make_recorder(ev.ev_t, problem.d, job.keep_iterates)
     pd = problem.data
     state = method.init_state(problem, hp)
     calls = method.start(pd, state, hp, source.initial(), rec)
@@ -54,7 +59,7 @@ def _run_replicate(method, problem, hp, T, seed, r, mode, K, checkpoints, keep_i
         t_stop, calls = method.steps(pd, state, hp, source.steps(t1 - t), t, t1, T, rec, calls)
         return t_stop
 
-    stopped = drive_chunks(T, chunk_steps(source.floats_per_step()), run_chunk, report)
+    stopped = drive_chunks(T, chunk_steps(source.floats_per_step()), run_chunk, job.report)
     x = state.x
     if not stopped and not observe(pd, rec, T + 1, x, x, False, calls):
         stopped = T + 1

@@ -10,13 +10,15 @@ ties happened.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import numpy as np
 
 from ..distributed import split as make_split
-from ..engine.plan import make_plan, measure_mode
+from ..engine.plan import measure_mode
 from ..engine.recorder import make_recorder, observe
 from ..engine.replicates import (
+    ReplicateJob,
     assemble_trace,
     chunk_steps,
     drive_chunks,
@@ -52,20 +54,15 @@ def run_voting(method, problem, T, *, n, split=None, backend="inline", seeds=1, 
     mode, K = measure_mode(problem, T, measure)
     threads = check_positive_int("workers", (os.cpu_count() or 1) if workers is None else workers)
 
-    report = locked(progress)
-
+    job = ReplicateJob(method, wp, hp, T, seed, 0, mode, K, checkpoints, keep_iterates, locked(progress),
+                       timeout)
     if backend == "inline":
-        def replicate(r):
-            return _inline_replicate(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_iterates, report)
-    else:
+        results, elapsed = run_replicates(lambda r: _inline_replicate(replace(job, r=r)), seeds, threads)
+    else:  # the processes and mpi backends run one replicate at a time (their workers use the cores)
         from .backends import replicate_with_backend
 
-        def replicate(r):
-            return replicate_with_backend(backend, method, wp, hp, T, seed, r, mode, K, checkpoints,
-                                          keep_iterates, report, timeout)
-
-    # the processes and mpi backends run one replicate at a time (their workers use the cores)
-    results, elapsed = run_replicates(replicate, seeds, threads if backend == "inline" else 1)
+        results, elapsed = run_replicates(lambda r: replicate_with_backend(backend, replace(job, r=r)),
+                                          seeds, 1)
 
     trace = assemble_trace(method, problem, hp, T, seeds, seed, mode, K, [res[:4] for res in results], elapsed,
                            keep_iterates, workers=wp.config, backend=backend)
@@ -106,13 +103,14 @@ class RoundBuffers:
         return [int(self.wcounts[:, 0].sum()), int(self.wcounts[:, 1].sum()), int(self.scounts[0])]
 
 
-def _inline_replicate(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_iterates, report):
+def _inline_replicate(job: ReplicateJob):
+    method, wp, hp, T = job.method, job.problem, job.hp, job.T
     problem = wp.problem
     est, msg, server = method.codes(hp)
     zero_rule, tie_rule = zero_rules(hp)
-    source = VotingDrawSource(wp, *draw_plan(method, hp, problem.d), seed, r)
-    ev = make_plan(T, mode, K, checkpoints, seed, r)
-    rec = make_recorder(ev.ev_t, problem.d, keep_iterates)
+    source = VotingDrawSource(wp, *draw_plan(method, hp, problem.d), job.seed, job.r)
+    ev = job.plan()
+    rec = make_recorder(ev.ev_t, problem.d, job.keep_iterates)
     b = RoundBuffers(problem, wp.n)
     idx0, z0 = source.initial()
     calls = inline.start_workers(wp.data, est, b.x, b.V, idx0, z0)
@@ -127,7 +125,7 @@ def _inline_replicate(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_ite
                                     b.scounts)
         return t_stop
 
-    stopped = drive_chunks(T, chunk_steps(source.floats_per_step()), run_chunk, report)
+    stopped = drive_chunks(T, chunk_steps(source.floats_per_step()), run_chunk, job.report)
     if not stopped and not observe(problem.data, rec, T + 1, b.x, b.x, False, calls):
         stopped = T + 1
     return ev, rec, int(calls), stopped, b.counts()

@@ -307,15 +307,16 @@ class ServerMPI(ServerLink):
                                     f"{self.timeout:g} s", BACKEND)
 
 
-def run_server(w: World, method, wp, hp, T, seed, r, ev, job, report, keep_iterates, tick=None):
-    """Rank 0's side of one replicate (the workers must be in :func:`serve_jobs`)."""
+def run_server(w: World, rep, ev, job, tick=None):
+    """Rank 0's side of replicate ``rep`` (a ReplicateJob; the workers must be in
+    :func:`serve_jobs`)."""
     if w.broken:
         raise WorkerFailure(None, None, "an earlier failure left the MPI worker ranks unusable", BACKEND)
     layout = Layout(job["n"], job["d"], job["up"], job["down"])
     try:
         send_job(w.comm, job, time.monotonic() + job["timeout"])
         link = ServerMPI(w, layout, job["timeout"], tick)
-        return serve(method, wp, hp, T, seed, r, ev, job, link, report, keep_iterates, BACKEND)
+        return serve(rep, ev, job, link, BACKEND)
     except BaseException:
         w.broken = True
         raise
@@ -340,13 +341,13 @@ def launched_by_mpi() -> bool:
     return MPI.COMM_WORLD.Get_size() > 1
 
 
-def replicate_mpi(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_iterates, report, timeout):
-    from ...engine.plan import make_plan
-
-    timeout = check_timeout(timeout)
+def replicate_mpi(rep):
+    """Replicate ``rep`` (a ReplicateJob) on MPI ranks: this job's own when launched by
+    mpiexec with n + 1 ranks, else a child MPI job."""
+    wp = rep.problem
+    timeout = check_timeout(rep.timeout)
     if not launched_by_mpi():
-        return replicate_via_mpiexec(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_iterates, report,
-                                     timeout)
+        return replicate_via_mpiexec(rep, timeout)
     from mpi4py import MPI
 
     size = MPI.COMM_WORLD.Get_size()
@@ -357,9 +358,9 @@ def replicate_mpi(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_iterate
     if w.comm.rank != 0:
         serve_jobs(w.comm)
         raise SystemExit(0)  # rank 0's program has ended; so does this rank's
-    ev = make_plan(T, mode, K, checkpoints, seed, r)
-    job = make_job(method, wp, hp, T, seed, r, ev.ev_t, timeout)
-    return run_server(w, method, wp, hp, T, seed, r, ev, job, report, keep_iterates)
+    ev = rep.plan()
+    job = make_job(rep, ev.ev_t, timeout)
+    return run_server(w, rep, ev, job)
 
 
 # -- the child mpiexec -----------------------------------------------------------------------
@@ -574,18 +575,19 @@ def close_pool() -> None:
 atexit.register(close_pool)
 
 
-def replicate_via_mpiexec(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_iterates, report, timeout):
+def replicate_via_mpiexec(rep, timeout):
     """Run one replicate on a child MPI job of n + 1 ranks, started on first use and kept
     for the next replicates with the same n (see the module docstring)."""
     global _pool
-    from ...engine.plan import make_plan
     from .protocol import warm
 
     check_available()
     launcher = mpiexec_command()
-    ev = make_plan(T, mode, K, checkpoints, seed, r)
-    job = make_job(method, wp, hp, T, seed, r, ev.ev_t, timeout)
-    spec = {"job": job, "mode": mode, "K": K, "checkpoints": checkpoints, "keep_iterates": keep_iterates}
+    wp = rep.problem
+    ev = rep.plan()
+    job = make_job(rep, ev.ev_t, timeout)
+    spec = {"job": job, "mode": rep.mode, "K": rep.K, "checkpoints": rep.checkpoints,
+            "keep_iterates": rep.keep_iterates}
     with _pool_lock:
         if _pool is not None and (_pool.n != wp.n or _pool.launcher != launcher or not _pool.alive()):
             close_pool()
@@ -594,7 +596,7 @@ def replicate_via_mpiexec(method, wp, hp, T, seed, r, mode, K, checkpoints, keep
             _pool = Pool(wp.n, launcher)
         ok = False
         try:
-            result = _pool.run(spec, report, timeout)
+            result = _pool.run(spec, rep.report, timeout)
             ok = True
             return result
         finally:
@@ -632,7 +634,7 @@ def _child_job(w: World, job_path: Path) -> bool:
     import traceback
 
     from ...distributed import split_from_config
-    from ...engine.plan import make_plan
+    from ...engine.replicates import ReplicateJob
     from .protocol import fingerprint
 
     out = job_path.parent
@@ -654,15 +656,15 @@ def _child_job(w: World, job_path: Path) -> bool:
         wp = split_from_config(job["split"])
         if fingerprint(wp) != job["fingerprint"]:
             raise RuntimeError("the split rebuilt from its configuration differs from the caller's")
-        method = VOTING_METHODS[job["method"]]
-        T, seed, r = job["T"], job["seed"], job["replicate"]
-        ev = make_plan(T, spec["mode"], spec["K"], spec["checkpoints"], seed, r)
+        rep = ReplicateJob(VOTING_METHODS[job["method"]], wp, job["hp"], job["T"], job["seed"],
+                           job["replicate"], spec["mode"], spec["K"], spec["checkpoints"],
+                           spec["keep_iterates"], lambda k: say(f"progress {k}"), job["timeout"])
+        ev = rep.plan()
         if not np.array_equal(ev.ev_t, job["ev_t"]):
             raise RuntimeError("the evaluation plan differs from the caller's")
         if w.comm.size != wp.n + 1:
             raise RuntimeError(f"{w.comm.size} ranks for {wp.n} workers")
-        result = run_server(w, method, wp, job["hp"], T, seed, r, ev, job, lambda k: say(f"progress {k}"),
-                            spec["keep_iterates"], tick)
+        result = run_server(w, rep, ev, job, tick)
         tmp = out / "result.tmp"
         tmp.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
         tmp.replace(out / "result.pkl")

@@ -222,12 +222,12 @@ def _stop(procs, graceful: bool) -> None:
             p.close()
 
 
-def replicate_processes(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_iterates, report, timeout):
-    from ...engine.plan import make_plan
-
-    timeout = check_timeout(timeout)
-    ev = make_plan(T, mode, K, checkpoints, seed, r)
-    job = make_job(method, wp, hp, T, seed, r, ev.ev_t, timeout)
+def replicate_processes(rep):
+    """Replicate ``rep`` (a ReplicateJob) with one process per worker."""
+    wp = rep.problem
+    timeout = check_timeout(rep.timeout)
+    ev = rep.plan()
+    job = make_job(rep, ev.ev_t, timeout)
     layout = Layout(job["n"], job["d"], job["up"], job["down"])
     ctx = context()
     shm, size = _segment(layout)
@@ -241,7 +241,7 @@ def replicate_processes(method, wp, hp, T, seed, r, mode, K, checkpoints, keep_i
             procs.append(p)
             p.start()
         link = ShmServer(shm, size, layout, procs, ready, go, timeout)
-        result = serve(method, wp, hp, T, seed, r, ev, job, link, report, keep_iterates, BACKEND)
+        result = serve(rep, ev, job, link, BACKEND)
         done = True
         return result
     finally:

@@ -250,8 +250,10 @@ def check_timeout(timeout) -> float:
     return float(timeout)
 
 
-def make_job(method, wp, hp, T, seed, r, ev_t, timeout) -> dict:
-    """Everything a worker needs, as plain data (picklable, no compiled objects)."""
+def make_job(rep, ev_t, timeout) -> dict:
+    """Everything a worker of replicate ``rep`` (a ReplicateJob) needs, as plain data
+    (picklable, no compiled objects)."""
+    method, wp, hp = rep.method, rep.problem, rep.hp
     d = wp.problem.d
     est, msg, server = method.codes(hp)
     zero_rule, tie_rule = zero_rules(hp)
@@ -261,9 +263,9 @@ def make_job(method, wp, hp, T, seed, r, ev_t, timeout) -> dict:
         "split": wp.config,
         "fingerprint": fingerprint(wp),
         "hp": dict(hp),
-        "T": int(T),
-        "seed": int(seed),
-        "replicate": int(r),
+        "T": int(rep.T),
+        "seed": int(rep.seed),
+        "replicate": int(rep.r),
         "n": int(wp.n),
         "d": int(d),
         "chunk": chunk_steps(wp.n, samples, wp.sample_width, wu, su),
@@ -478,15 +480,18 @@ def check_slots(link, t: int, backend: str) -> np.ndarray:
     return status
 
 
-def serve(method, wp, hp, T, seed, r, ev, job, link, report, keep_iterates, backend):
-    """The server's side of a replicate; returns what ``runner._inline_replicate`` returns."""
+def serve(rep, ev, job, link, backend):
+    """The server's side of replicate ``rep`` (a ReplicateJob) on its evaluation plan ``ev``,
+    with the workers' ``job`` and the transport ``link``; returns what
+    ``runner._inline_replicate`` returns."""
+    method, wp, hp, T, seed, r = rep.method, rep.problem, rep.hp, rep.T, rep.seed, rep.r
     problem = wp.problem
     n, d = wp.n, problem.d
     _, _, server = method.codes(hp)
     _, tie_rule = zero_rules(hp)
     su = draw_plan(method, hp, d)[3]
     sstream = ServerStream(su, seed, r)
-    rec = make_recorder(ev.ev_t, d, keep_iterates)
+    rec = make_recorder(ev.ev_t, d, rep.keep_iterates)
     due = due_mask(ev.ev_t, T)
     x = problem.x0.copy()
     x_prev = x.copy()
@@ -544,7 +549,7 @@ def serve(method, wp, hp, T, seed, r, ev, job, link, report, keep_iterates, back
                 link.publish(tt, CONTINUE)
         return t1
 
-    stopped = drive_chunks(T, chunk, run_chunk, report)
+    stopped = drive_chunks(T, chunk, run_chunk, rep.report)
     dl.header[D_ROUND], dl.header[D_COMMAND] = stopped or T, STOP
     link.publish(stopped or T, STOP)
     calls = int(tally[:, 0].sum())
