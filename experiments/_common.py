@@ -28,7 +28,7 @@ MEASURE_POINTS = 4096
 
 
 def parser(doc: str, quick: str, seeds: int, quick_seeds: int) -> argparse.ArgumentParser:
-    """The options every script takes: --quick, --seeds, --out, --json, --workers."""
+    """The options every script takes: --quick, --seeds, --out, --json, --threads."""
     p = argparse.ArgumentParser(description=doc.splitlines()[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help=quick)
@@ -36,7 +36,7 @@ def parser(doc: str, quick: str, seeds: int, quick_seeds: int) -> argparse.Argum
                    help=f"replicates per configuration (default {seeds}, {quick_seeds} with --quick)")
     p.add_argument("--out", type=Path, default=FIGURES, help="folder of the figures (default docs/figures)")
     p.add_argument("--json", type=Path, default=None, help="also write the numbers to this JSON file")
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--threads", type=int, default=1,
                    help="threads running the replicates of one run (default 1; never changes the numbers)")
     return p
 

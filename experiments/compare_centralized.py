@@ -18,7 +18,7 @@ Protocol:
   documented formula N(T) (full gradients count m), do not exceed N -- e.g. T = floor(sqrt(N))
   for signSGD (batch B = T), T = N for SGD, SignRR and SignRVM, about N/3 for SignRVR and
   SignSVRG, N/4 for SSVR-FS; the script checks the formula against the calls the run reports;
-* ``--seeds`` replicates per method (seed 1), one thread per run (``--workers``);
+* ``--seeds`` replicates per method (seed 1), one thread per run (``--threads``);
 * statistics: M1 = (1/T) sum_t ||grad f(x_t)||_1 (exact up to T = 4096, else over 4096
   uniformly drawn iterates) with its standard error across seeds, M2 (the same in l2),
   and ||grad f||_1 and f at x_{T+1}; curves on each run's geometric checkpoint grid (the
@@ -69,7 +69,7 @@ def run_all(args, seeds):
     for name in args.methods:
         T, hp, predicted = com.horizon_for(name, problem, budget, c_eta=args.c_eta)
         start = time.perf_counter()
-        trace = st.run(name, problem, T, seeds=seeds, seed=1, workers=args.workers,
+        trace = st.run(name, problem, T, seeds=seeds, seed=1, threads=args.threads,
                        measure=com.measure_for(T), c_eta=args.c_eta)
         spent = [int(c) for c in trace.oracle_calls]
         if any(c != predicted for c in spent):

@@ -24,7 +24,7 @@ Protocol:
   majority vote (mv-signsgd, signum-mv, sto-signsgd, mv-signsgd-sim, ssvr-mv option 1);
   ssdm (server mean), ssvr-mv option 2 (stochastic server sign) and dist-sgd (mean) never
   tie; the table reports the fraction of coordinate-rounds that tied;
-* ``--seeds`` replicates (seed 1), one thread per run (``--workers``), the inline backend;
+* ``--seeds`` replicates (seed 1), one thread per run (``--threads``), the inline backend;
 * statistics: M1 = (1/T) sum_t ||grad f(x_t)||_1 (exact up to T = 4096 rounds, else over
   4096 uniformly drawn iterates) with its standard error across seeds, and ||grad f||_1 and
   f at x_{T+1}.
@@ -82,7 +82,7 @@ def run_all(args, seeds, T):
         for data, split in splits(args.zeta):
             for label, name, hyper in VARIANTS:
                 start = time.perf_counter()
-                trace = st.run(name, problem, T, n=n, split=split, seeds=seeds, seed=1, workers=args.workers,
+                trace = st.run(name, problem, T, n=n, split=split, seeds=seeds, seed=1, threads=args.threads,
                                measure=com.measure_for(T), c_eta=args.c_eta, **hyper)
                 hp = trace.config["hyperparameters"]
                 c = trace.counters

@@ -19,7 +19,7 @@ Protocol:
   (N = B0 + 2 (T - 1)), and each B1 gets the largest horizon T_B with
   B0(T_B) + 2 B1 (T_B - 1) <= N and the theoretical schedule (eta, beta, B0) for T_B, B1
   overridden;
-* ``--seeds`` replicates (seed 1) for every setting, one thread per run (``--workers``);
+* ``--seeds`` replicates (seed 1) for every setting, one thread per run (``--threads``);
   ``--c-eta`` multiplies the step of every setting alike;
 * statistics: M1 = (1/T) sum_t ||grad f(x_t)||_1 over every iterate (exact) with its
   standard error across seeds, the average estimator error (1/T) sum_t ||v_t - grad f(x_t)||_2^2,
@@ -49,7 +49,7 @@ HORIZON, QUICK_HORIZON = 500_000, 20_000
 
 
 def one(problem, args, seeds, T, study, setting, **hyper):
-    trace = st.run("ssvr", problem, T, seeds=seeds, seed=1, workers=args.workers, measure="exact",
+    trace = st.run("ssvr", problem, T, seeds=seeds, seed=1, threads=args.threads, measure="exact",
                    c_eta=args.c_eta, **hyper)
     hp = trace.config["hyperparameters"]
     row = {"study": study, "setting": setting, **com.trace_row(trace), "eta": hp["eta"], "beta": hp["beta"],

@@ -9,6 +9,9 @@ plugs in.
 
 from __future__ import annotations
 
+import os
+import warnings
+
 from .engine.runner import run_single
 from .engine.trace import Trace
 from .errors import InvalidParameterError
@@ -29,7 +32,7 @@ def run(
     measure="auto",
     checkpoints=64,
     keep_iterates=False,
-    workers=None,
+    threads=None,
     progress=None,
     n=None,
     split=None,
@@ -57,7 +60,7 @@ def run(
         Approximate number of points of the geometric checkpoint grid.
     keep_iterates : bool
         Keep the evaluated iterates (for trajectories and tests).
-    workers : int, optional
+    threads : int, optional
         Threads running replicates (default: all cores). Never changes the result.
     progress : callable, optional
         Called with the number of iterations completed since the last call.
@@ -77,9 +80,17 @@ def run(
     seeds = check_positive_int("seeds", seeds)
     seed = check_nonnegative_int("seed", seed)
     checkpoints = check_positive_int("checkpoints", checkpoints)
+    if "workers" in hyper:  # the earlier name of ``threads``
+        if threads is not None:
+            raise InvalidParameterError("workers", hyper["workers"],
+                                        "give threads (the replicates' threads) only")
+        warnings.warn("run(workers=...) is now run(threads=...): it sets the threads that run the replicates "
+                      "(n sets the workers of a majority vote)", DeprecationWarning, stacklevel=2)
+        threads = hyper.pop("workers")
+    threads = check_positive_int("threads", (os.cpu_count() or 1) if threads is None else threads)
     method = get_method(method)
     common = dict(seeds=seeds, seed=seed, measure=measure, checkpoints=checkpoints, keep_iterates=keep_iterates,
-                  workers=workers, progress=progress)
+                  threads=threads, progress=progress)
     if method.distributed:
         return run_voting(method, problem, T, n=1 if n is None else n, split=split, backend=backend,
                           problem_params=problem_params, timeout=timeout, **common, **hyper)

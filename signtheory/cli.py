@@ -152,7 +152,7 @@ def cmd_run(args) -> int:
         warnings.simplefilter("always", DivergenceWarning)
         try:
             trace = run(args.method, args.problem, args.T, seeds=args.seeds, seed=args.seed,
-                        problem_params=pparams, measure=measure, workers=args.workers,
+                        problem_params=pparams, measure=measure, threads=args.threads,
                         progress=progress, **distributed, **hyper)
         finally:
             if bar is not None:
@@ -245,7 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default=None, help="'inline' (default), 'processes' or 'mpi'")
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds a round may wait for a worker before the run fails (processes, mpi)")
-    p.add_argument("--workers", type=int, default=None, help="threads for replicates (default: all)")
+    p.add_argument("--threads", type=int, default=None, help="threads that run the replicates (default: all "
+                   "cores; --n sets the workers of a majority vote)")
+    p.add_argument("--workers", dest="threads", type=int, help=argparse.SUPPRESS)  # the earlier name
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.set_defaults(func=cmd_run)

@@ -150,11 +150,18 @@ def test_checkpoints():
     expect_invalid("checkpoints", run_small, checkpoints=0)
 
 
-@pytest.mark.parametrize("workers", [0, -2])
-def test_workers_must_be_positive(workers):
-    # BUG (signtheory/engine/runner.py, run): ``workers or os.cpu_count()`` turns
-    # workers=0 into "all cores" before the check, so 0 is silently accepted.
-    expect_invalid("workers", run_small, seeds=2, workers=workers)
+@pytest.mark.parametrize("threads", [0, -2])
+def test_threads_must_be_positive(threads):
+    # BUG (signtheory/engine/runner.py, run): ``workers or os.cpu_count()`` turned
+    # workers=0 into "all cores" before the check, so 0 was silently accepted.
+    expect_invalid("threads", run_small, seeds=2, threads=threads)
+
+
+def test_workers_is_the_deprecated_name_of_threads():
+    with pytest.warns(DeprecationWarning, match="threads"):
+        old = run_small(seeds=2, workers=1)
+    assert list(old.avg_grad_l1) == list(run_small(seeds=2, threads=1).avg_grad_l1)
+    expect_invalid("workers", run_small, seeds=2, workers=1, threads=1)
 
 
 @pytest.mark.parametrize("name", FINITE_SUM_ONLY)

@@ -98,7 +98,7 @@ def test_oracle_call_formula_matches_the_runs(scripts):
     for name in scripts["compare_centralized"].METHODS:
         for T in (1, 39, 41, 97):
             hp = st.get_method(name).resolve(problem, T)
-            trace = st.run(name, problem, T, checkpoints=2, measure=1, workers=1)
+            trace = st.run(name, problem, T, checkpoints=2, measure=1, threads=1)
             assert com.oracle_calls(name, hp, problem, T) == int(trace.oracle_calls[0]), (name, T)
 
 
@@ -175,7 +175,7 @@ def test_summarize_matches_numpy():
 
 
 def test_trace_axes_and_plot(tmp_path):
-    trace = st.run("ssvr-mv", "nonconvex-logistic", 40, n=3, seeds=2, workers=1,
+    trace = st.run("ssvr-mv", "nonconvex-logistic", 40, n=3, seeds=2, threads=1,
                    problem_params={"d": 11, "m": 40}, checkpoints=8)
     X, Y = curves.trace_xy(trace, "rounds", "grad_l1")
     assert X.shape == Y.shape == (2, trace.checkpoints.size) and X[0, 0] == 0.0

@@ -279,8 +279,8 @@ def test_momentum_is_one_minus_beta():
 def test_results_do_not_depend_on_workers(name):
     kw = dict(seeds=3, seed=17, problem_params={"d": 7}, measure="exact", keep_iterates=True)
     kw_hp = {"B": 4} if name == "signsgd" else {}
-    one = st.run(name, "stochastic-lsq", 300, workers=1, **kw, **kw_hp)
-    two = st.run(name, "stochastic-lsq", 300, workers=2, **kw, **kw_hp)
+    one = st.run(name, "stochastic-lsq", 300, threads=1, **kw, **kw_hp)
+    two = st.run(name, "stochastic-lsq", 300, threads=2, **kw, **kw_hp)
     assert_same_numbers(one, two)
     # replicates are independent: their numbers differ
     assert len(set(one.avg_grad_l1.tolist())) == 3
@@ -288,12 +288,12 @@ def test_results_do_not_depend_on_workers(name):
         for q in range(r):
             assert not np.array_equal(one.iterates[r], one.iterates[q])
     # replicate 0 of a 3-seed run is the 1-seed run with the same root seed
-    single = st.run(name, "stochastic-lsq", 300, seeds=1, workers=1, **{k: v for k, v in kw.items()
+    single = st.run(name, "stochastic-lsq", 300, seeds=1, threads=1, **{k: v for k, v in kw.items()
                                                                          if k != "seeds"}, **kw_hp)
     assert np.array_equal(single.iterates[0], one.iterates[0])
     assert single.avg_grad_l1[0] == one.avg_grad_l1[0]
     # another root seed gives other numbers
-    other = st.run(name, "stochastic-lsq", 300, workers=1, **{**kw, "seed": 18}, **kw_hp)
+    other = st.run(name, "stochastic-lsq", 300, threads=1, **{**kw, "seed": 18}, **kw_hp)
     assert not np.array_equal(other.iterates[0], one.iterates[0])
 
 

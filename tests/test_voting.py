@@ -103,7 +103,7 @@ def test_compiled_run_matches_numpy_reference(name, problem_name, n, split_kw, T
     wp = split(problem, n, **split_kw)
     hp = resolve(method, wp, T, hyper)
     trace = st.run(name, problem, T, n=n, split=split_kw, seeds=2, seed=seed, measure="exact",
-                   keep_iterates=True, checkpoints=5, workers=1, **hyper)
+                   keep_iterates=True, checkpoints=5, threads=1, **hyper)
     assert trace.config["hyperparameters"] == hp
     assert np.array_equal(trace.iterate_t, np.arange(1, T + 2))  # x_1 .. x_{T+1}
     flips = 0
@@ -245,7 +245,7 @@ def test_vote_ties_in_a_run(n):
     problem = small_problem("nonconvex-logistic")
     T = 80
     trace = st.run("sto-signsgd", problem, T, n=n, split={"mode": "shift", "zeta": 0.5}, seeds=2, seed=2,
-                   measure="exact", keep_iterates=True, workers=1)
+                   measure="exact", keep_iterates=True, threads=1)
     ties = trace.counters["vote_ties_per_seed"]
     still = [int(np.count_nonzero(np.diff(trace.iterates[r], axis=0) == 0.0)) for r in range(2)]
     assert trace.counters["zero_messages_per_seed"] == [0, 0]
@@ -254,7 +254,7 @@ def test_vote_ties_in_a_run(n):
     else:
         assert ties == still and min(ties) > 0
         plus = st.run("sto-signsgd", problem, T, n=n, split={"mode": "shift", "zeta": 0.5}, seeds=2, seed=2,
-                      measure="exact", keep_iterates=True, workers=1, tie_rule="plus")
+                      measure="exact", keep_iterates=True, threads=1, tie_rule="plus")
         assert min(plus.counters["vote_ties_per_seed"]) > 0
         assert not np.any(np.diff(plus.iterates, axis=1) == 0.0)  # a tie now moves by -eta
         # the first round reads the same worker draws: the ties sit on the same coordinates
@@ -306,7 +306,7 @@ def test_clipping_is_counted_below_the_gradient_bound():
     coordinates beyond R."""
     problem = small_problem("nonconvex-logistic")
     sk = {"mode": "shift", "zeta": 0.5}
-    kw = dict(n=3, split=sk, seeds=2, seed=8, measure="exact", workers=1)
+    kw = dict(n=3, split=sk, seeds=2, seed=8, measure="exact", threads=1)
     G = split(problem, 3, **sk).constants()["G_inf"]
     sto = st.run("sto-signsgd", problem, 200, **kw)
     assert sto.config["hyperparameters"]["R"] == G and sto.counters["clips_per_seed"] == [0, 0]
@@ -329,7 +329,7 @@ def test_dist_sgd_does_not_see_shift_heterogeneity():
     of the unshifted ones up to rounding: dist-sgd's trajectory hardly moves when zeta grows,
     while the vote of MV-signSGD is biased by it (the negative control of the vote)."""
     problem = small_problem("nonconvex-logistic")
-    kw = dict(n=5, seeds=2, seed=3, measure="exact", keep_iterates=True, workers=1)
+    kw = dict(n=5, seeds=2, seed=3, measure="exact", keep_iterates=True, threads=1)
     flat = st.run("dist-sgd", problem, 60, **kw, B=2)
     tilted = st.run("dist-sgd", problem, 60, split={"mode": "shift", "zeta": 2.0}, **kw, B=2)
     np.testing.assert_allclose(tilted.iterates, flat.iterates, rtol=0, atol=1e-12)

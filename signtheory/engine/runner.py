@@ -9,10 +9,8 @@ single-node method, or the majority-vote runner for a voting one.
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
-from ..validation import check_positive_int
 from .draws import DrawSource
 from .plan import measure_mode
 from .recorder import make_recorder, observe
@@ -29,15 +27,14 @@ from .trace import Trace
 
 
 def run_single(method, problem, T: int, *, seeds: int, seed: int, measure, checkpoints: int,
-               keep_iterates: bool, workers, progress, **hyper) -> Trace:
+               keep_iterates: bool, threads: int, progress, **hyper) -> Trace:
     """Run the single-node ``method`` (a :class:`~signtheory.methods.base.Method`) on the
     built ``problem``; the arguments are checked by :func:`signtheory.run`, which calls this."""
     hp = method.resolve(problem, T, hyper)
     mode, K = measure_mode(problem, T, measure)
-    workers = check_positive_int("workers", (os.cpu_count() or 1) if workers is None else workers)
 
     job = ReplicateJob(method, problem, hp, T, seed, 0, mode, K, checkpoints, keep_iterates, locked(progress))
-    results, elapsed = run_replicates(lambda r: _run_replicate(replace(job, r=r)), seeds, workers)
+    results, elapsed = run_replicates(lambda r: _run_replicate(replace(job, r=r)), seeds, threads)
 
     trace = assemble_trace(method, problem, hp, T, seeds, seed, mode, K, results, elapsed, keep_iterates)
     trace.counters = dict(method.counters(hp, problem, T))

@@ -67,7 +67,7 @@ def run_point(config: dict) -> dict:
     kwargs = dict(config)
     method, problem, T = kwargs.pop("method"), kwargs.pop("problem"), kwargs.pop("T")
     extras = kwargs.pop("extras", ())
-    kwargs["workers"] = 1  # the pool provides the parallelism
+    kwargs["threads"] = 1  # the pool provides the parallelism
     if extras:
         kwargs.update(keep_iterates=True, measure="exact")
     with warnings.catch_warnings():

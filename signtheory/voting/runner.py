@@ -9,7 +9,6 @@ ties happened.
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 import numpy as np
@@ -36,7 +35,7 @@ BACKENDS = ("inline", "processes", "mpi")
 
 
 def run_voting(method, problem, T, *, n, split=None, backend="inline", seeds=1, seed=0, problem_params=None,
-               measure="auto", checkpoints=64, keep_iterates=False, workers=None, progress=None,
+               measure="auto", checkpoints=64, keep_iterates=False, threads=1, progress=None,
                timeout=None, **hyper):
     """Run the voting ``method`` with ``n`` workers; see :func:`signtheory.run`, which checks
     the arguments every run shares and calls this.
@@ -52,7 +51,6 @@ def run_voting(method, problem, T, *, n, split=None, backend="inline", seeds=1, 
     wp = make_split(problem, n, **(split or {}))
     hp = resolve(method, wp, T, hyper)
     mode, K = measure_mode(problem, T, measure)
-    threads = check_positive_int("workers", (os.cpu_count() or 1) if workers is None else workers)
 
     job = ReplicateJob(method, wp, hp, T, seed, 0, mode, K, checkpoints, keep_iterates, locked(progress),
                        timeout)
