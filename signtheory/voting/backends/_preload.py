@@ -2,11 +2,11 @@
 
 Named by the ``processes`` backend as its fork server's preload module, so that
 every worker forked from it starts with the code in memory: importing it runs
-:func:`~signtheory.voting.backends.protocol.warm`.
+:func:`~signtheory.voting.backends.worker.warm`.
 """
 
 from __future__ import annotations
 
-from .protocol import warm
+from .worker import warm
 
 warm()

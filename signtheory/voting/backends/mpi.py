@@ -57,17 +57,10 @@ import numpy as np
 
 from ...errors import InvalidParameterError, SignTheoryError, WorkerFailure
 from ..methods import VOTING_METHODS
-from .protocol import (
-    START_TIMEOUT,
-    DownlinkView,
-    Layout,
-    ServerLink,
-    SlotView,
-    check_timeout,
-    make_job,
-    run_worker,
-    serve,
-)
+from .jobs import START_TIMEOUT, check_timeout, fingerprint, make_job
+from .server import ServerLink, serve
+from .wire import DownlinkView, Layout, SlotView
+from .worker import run_worker, warm
 
 BACKEND = "mpi"
 TAG_SLOT, TAG_HELLO, TAG_DOWN = 11, 12, 13
@@ -579,7 +572,6 @@ def replicate_via_mpiexec(rep, timeout):
     """Run one replicate on a child MPI job of n + 1 ranks, started on first use and kept
     for the next replicates with the same n (see the module docstring)."""
     global _pool
-    from .protocol import warm
 
     check_available()
     launcher = mpiexec_command()
@@ -635,7 +627,6 @@ def _child_job(w: World, job_path: Path) -> bool:
 
     from ...distributed import split_from_config
     from ...engine.replicates import ReplicateJob
-    from .protocol import fingerprint
 
     out = job_path.parent
     last = [time.monotonic()]

@@ -33,16 +33,10 @@ from multiprocessing import shared_memory
 import numpy as np
 
 from ...errors import InvalidParameterError, WorkerFailure
-from .protocol import (
-    DownlinkView,
-    Layout,
-    ServerLink,
-    SlotView,
-    check_timeout,
-    make_job,
-    run_worker,
-    serve,
-)
+from .jobs import check_timeout, make_job
+from .server import ServerLink, serve
+from .wire import DownlinkView, Layout, SlotView
+from .worker import run_worker, warm
 
 BACKEND = "processes"
 POLL = 0.05  # seconds between liveness checks while the server waits
@@ -73,7 +67,6 @@ def context():
         if server is not None and getattr(server, "_forkserver_pid", 1) is None:  # not started yet
             ctx.set_forkserver_preload([PRELOAD])
             return ctx
-    from .protocol import warm
 
     warm()  # compile (once per machine) and cache before the workers load the code themselves
     return ctx
@@ -178,9 +171,8 @@ def worker_main(job, j, shm_name, size, ready, go, server_pid):
     """The target of worker j's process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers on Ctrl-C
     threading.Thread(target=_watch_server, args=(server_pid,), daemon=True, name="server-watch").start()
-    from .protocol import Layout as _Layout
 
-    layout = _Layout(job["n"], job["d"], job["up"], job["down"])
+    layout = Layout(job["n"], job["d"], job["up"], job["down"])
     shm = shared_memory.SharedMemory(name=shm_name)
     link = None
     try:
