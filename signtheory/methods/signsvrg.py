@@ -27,7 +27,6 @@ minimizes: O((d m L_ms Delta / T)^{1/2}) = O(m^{1/2} d^{1/2} N^{-1/2}).
 """
 
 import math
-from typing import NamedTuple
 
 import numpy as np
 
@@ -40,6 +39,7 @@ from ..problems.oracles import batch_grad_pair, components, full_eval
 from ..validation import check_choice, check_positive, check_positive_int
 from .base import ZERO_RULE, Method, named_state, ratio, rule, uniforms_for
 from .spec import FINITE_SUM_ONLY, Hyper, MethodSpec, Rate
+from .svrg import SVRGState
 
 LOOPS = ("epoch", "loopless")
 
@@ -119,18 +119,6 @@ def reference(problem, hp, draws0, draws, T):
     return np.array(xs), calls
 
 
-class SignSVRGState(NamedTuple):
-    """SignSVRG's state: the iterate, the reference point and its full gradient mu, the estimator, and
-    the component gradients at x and at the reference."""
-
-    x: np.ndarray
-    x_ref: np.ndarray
-    mu: np.ndarray
-    v: np.ndarray
-    g_cur: np.ndarray
-    g_ref: np.ndarray
-
-
 class SignSVRG(Method):
     spec = SPEC
 
@@ -145,7 +133,7 @@ class SignSVRG(Method):
         return DrawPlan(0, hp["B"], coin + uniforms_for(hp, problem.d))
 
     def init_state(self, problem, hp):
-        return named_state(SignSVRGState, problem)
+        return named_state(SVRGState, problem)  # the SVRG estimator's state
 
     def steps(self, pd, state, hp, draws, t0, t1, T, rec, calls):
         x, x_ref, mu, v, g_cur, g_ref = state

@@ -91,8 +91,8 @@ def reference(problem, hp, draws0, draws, T):
 
 
 class SVRGState(NamedTuple):
-    """SVRG's state: the iterate, the snapshot and its full gradient mu, the estimator, and the
-    component gradients at x and at the snapshot."""
+    """The state of the SVRG estimator (SVRG, SignSVRG): the iterate, the snapshot and its full
+    gradient mu, the estimator, and the component gradients at x and at the snapshot."""
 
     x: np.ndarray
     x_ref: np.ndarray
