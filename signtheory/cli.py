@@ -1,9 +1,9 @@
 """signtheory: sign-based stochastic optimization methods and checks of their theory.
 
 Exit codes: 0 success, 1 ``verify`` found a row whose verdict is ``violated`` (and
-whose theorem is not documented as loose) or ``not falsifiable``, 2 invalid input (the message names the
-parameter and what is allowed), 3 a run that diverged (its JSON is still printed),
-4 a worker of a multi-process run failed.
+whose theorem is not documented as loose) or ``not falsifiable``, 2 invalid input (the
+message names the parameter and what is allowed), 3 a run that diverged (its JSON is
+still printed), 4 a worker of a multi-process run failed, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import math
 import sys
 
-from .errors import InvalidParameterError, WorkerFailure
+from .errors import Interrupted, InvalidParameterError, WorkerFailure
 from .methods import METHODS, get_method
 from .problems import PROBLEMS, make_problem
 
@@ -21,6 +21,7 @@ EXIT_INVALID = 2
 EXIT_DIVERGED = 3
 EXIT_WORKER_FAILED = 4
 EXIT_VIOLATED = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 
 
 def parse_assignment(text: str, option: str) -> tuple[str, object]:
@@ -285,6 +286,10 @@ def main(argv=None) -> int:
     except WorkerFailure as exc:  # a worker of the processes or mpi backend died or hung
         print(f"signtheory: error: {exc}", file=sys.stderr)
         return EXIT_WORKER_FAILED
+    except KeyboardInterrupt as exc:  # Ctrl-C: one line, no traceback
+        print(f"signtheory: {exc}" if isinstance(exc, Interrupted) else "signtheory: interrupted",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `signtheory methods | head`
         sys.stderr.close()
         return 0

@@ -48,6 +48,15 @@ class IncompatibleProblemError(InvalidParameterError):
     """A method that cannot run on the kind of problem it was given."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a sweep: ``stored`` of its ``total`` points are in the store, and a
+    rerun computes only the others."""
+
+    def __init__(self, stored: int, total: int):
+        super().__init__(f"interrupted; {stored} of {total} points stored, rerun to resume")
+        self.stored, self.total = stored, total
+
+
 class DivergenceWarning(RuntimeWarning):
     """A run produced NaN or Inf and was stopped; its trace ends there."""
 

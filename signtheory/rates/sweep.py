@@ -10,7 +10,12 @@ rerunning it finishes the rest.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
+import threading
+import time
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -84,6 +89,49 @@ def run_point(config: dict) -> dict:
     return out
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a Linux process gets when its parent dies
+PARENT_POLL = 0.5  # seconds between a pool worker's checks that its parent is alive
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Initializer of the sweep's pool processes: they never outlive the process that
+    started them, whatever ends it (SIGKILL included): the kernel kills them with their
+    parent on Linux, and a watcher thread exits once the parent is gone elsewhere. Ctrl-C
+    is the parent's to handle: the workers ignore SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - the watcher below still works
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the call took effect
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _run_on_pool(todo, points, processes, finished) -> None:
+    """The points ``todo`` on a local pool; on any interruption (Ctrl-C included) the
+    workers are stopped at once instead of finishing the points in flight."""
+    pool = ProcessPoolExecutor(max_workers=processes or os.cpu_count(), initializer=die_with_parent,
+                               initargs=(os.getpid(),))
+    try:
+        futures = {pool.submit(run_point, points[i]): i for i in todo}
+        for fut in as_completed(futures):
+            finished(futures[fut], fut.result())
+    except BaseException:
+        for proc in list((pool._processes or {}).values()):  # the executor offers no public kill
+            proc.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
 def run_sweep(points: Iterable[dict], store: ResultStore, *, scheduler: str | None = None,
               processes: int | None = None, progress: Callable[[int, int], None] | None = None) -> list[dict]:
     """Results of every point, in order, computing only those not yet in ``store``.
@@ -121,8 +169,5 @@ def run_sweep(points: Iterable[dict], store: ResultStore, *, scheduler: str | No
         for i in todo:
             finished(i, run_point(points[i]))
     else:
-        with ProcessPoolExecutor(max_workers=processes or os.cpu_count()) as pool:
-            futures = {pool.submit(run_point, points[i]): i for i in todo}
-            for fut in as_completed(futures):
-                finished(futures[fut], fut.result())
+        _run_on_pool(todo, points, processes, finished)
     return results

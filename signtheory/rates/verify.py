@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
-from ..errors import InvalidParameterError
+from ..errors import Interrupted, InvalidParameterError
 from ..methods import get_method
 from ..problems import make_problem
 from .controls import SENSITIVITY, Control, control_seeds
@@ -421,12 +421,15 @@ def verify(out="verify-report", *, quick: bool = True, only=None, scheduler: str
     lists = [pts for plan in plans for pts in _point_lists(plan)]
     everything = [p for pts in lists for p in pts]
     todo = [p for p in everything if p not in store]
-    if todo:  # compile (or load) the kernels in the pool's processes first; nothing is kept
-        with tempfile.TemporaryDirectory() as scratch:
-            run_sweep(warmup_points([pts for pts in lists if any(p in todo for p in pts)]),
-                      ResultStore(scratch), scheduler=scheduler, processes=processes)
-    results = iter(run_sweep(everything, store, scheduler=scheduler, processes=processes,
-                             progress=_Progress(progress, "verify")))
+    try:
+        if todo:  # compile (or load) the kernels in the pool's processes first; nothing is kept
+            with tempfile.TemporaryDirectory() as scratch:
+                run_sweep(warmup_points([pts for pts in lists if any(p in todo for p in pts)]),
+                          ResultStore(scratch), scheduler=scheduler, processes=processes)
+        results = iter(run_sweep(everything, store, scheduler=scheduler, processes=processes,
+                                 progress=_Progress(progress, "verify")))
+    except KeyboardInterrupt:
+        raise Interrupted(sum(p in store for p in everything), len(everything)) from None
 
     def take(pts):
         return [next(results) for _ in pts]
