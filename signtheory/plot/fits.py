@@ -49,31 +49,44 @@ def plot_row(row: dict, path) -> None:
     plt.close(fig)
 
 
+VERDICT_COLORS = {"tight": "tab:green", "bound-holds": "tab:orange", "violated": "tab:red",
+                  "inconclusive": "tab:gray", "vacuous": "tab:purple", "not falsifiable": "tab:brown"}
+
+
 def plot_summary(rows: list[dict], path) -> None:
-    """Measured exponent (with its interval) against the theoretical one, every row."""
+    """Every row's measured exponent minus the theorem's, with its interval (the one the
+    verdict reads), one line per row, coloured by verdict; the band is the resolution
+    within which an exponent counts as attained."""
     plt = _pyplot()
     rows = [r for r in rows if r.get("measured_exponent") is not None]
-    fig, ax = plt.subplots(figsize=(6.4, 5.2))
-    colors = {"tight": "tab:green", "bound-holds": "tab:orange", "violated": "tab:red",
-              "inconclusive": "tab:gray", "vacuous": "tab:purple", "not falsifiable": "tab:brown"}
-    lo = min([r["ci_low"] for r in rows] + [r["theory_exponent"] for r in rows] + [-0.1]) - 0.05
-    hi = max([r["ci_high"] for r in rows] + [r["theory_exponent"] for r in rows] + [0.1]) + 0.05
-    ax.plot([lo, hi], [lo, hi], ":", color="gray", lw=1)
+    fig, ax = plt.subplots(figsize=(7.2, 0.32 * len(rows) + 1.6))
+    resolution = 0.05
+    ax.axvspan(-resolution, resolution, color="0.92", zorder=0, label=f"within ±{resolution:g}")
+    ax.axvline(0.0, color="0.4", lw=1, zorder=1)
     for i, r in enumerate(rows):
-        jitter = 0.012 * ((i % 5) - 2)
-        t = r["theory_exponent"] + jitter
-        ax.errorbar([t], [r["measured_exponent"]],
-                    yerr=[[r["measured_exponent"] - r["ci_low"]], [r["ci_high"] - r["measured_exponent"]]],
-                    fmt="o", ms=4, color=colors.get(r["verdict"], "k"))
-        ax.annotate(r["id"], (t, r["measured_exponent"]), fontsize=6, xytext=(4, 2), textcoords="offset points")
-    for v, c in colors.items():
-        ax.plot([], [], "o", color=c, label=v)
-    ax.set_xlim(lo, hi)
-    ax.set_ylim(lo, hi)
-    ax.set_xlabel("theoretical exponent")
-    ax.set_ylabel("measured exponent (95% interval)")
-    ax.set_title("signtheory verify: measured against theoretical exponents", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
+        y = len(rows) - 1 - i
+        theory = (r.get("theory_range") or [r["theory_exponent"]])[0]
+        dev = r["measured_exponent"] - theory
+        err = [[r["measured_exponent"] - r["ci_low"]], [r["ci_high"] - r["measured_exponent"]]]
+        ax.errorbar([dev], [y], xerr=err, fmt="o", ms=4, color=VERDICT_COLORS.get(r["verdict"], "k"), zorder=2)
+        why = []
+        if (r.get("floor_term") or {}).get("could_be_broken"):
+            why.append("below its floor term")
+        if r.get("loose"):
+            why.append("known loose")
+        if why:
+            ax.annotate(", ".join(why), (r["ci_high"] - theory, y), xytext=(4, 3), textcoords="offset points",
+                        fontsize=7, color="0.3")
+    ax.set_yticks(range(len(rows)), [r["id"] for r in reversed(rows)], fontsize=8)
+    ax.set_ylim(-0.8, len(rows) - 0.2)
+    seen = [v for v in VERDICT_COLORS if any(r["verdict"] == v for r in rows)]
+    for v in seen:
+        ax.plot([], [], "o", color=VERDICT_COLORS[v], label=v)
+    ax.set_xlabel("measured − theoretical exponent (bar: 95% interval + finite-grid term)")
+    ax.set_title("signtheory verify: every row against its theorem\n"
+                 "(left of 0: faster than the bound; right: slower)", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="x", color="0.9", lw=0.6)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -277,9 +277,6 @@ ROWS: tuple[Row, ...] = (
     Row("mv-signsgd-sim/T", "mv-signsgd-sim", "MV-signSGD-SIM", MAJORITY_VOTE, "heterogeneous", "T", "l1",
         "avg_grad_l1", SPEC, "-1/4", "smoothed-separable", SEPARABLE_BOUNDED, {"n": 3, "variant": "momentum"},
         grid=_T_CHEAP, full_grid=_T_CHEAP_FULL, non_vanishing="2 R d n^-1/2",
-        loose="d T^-1/4 is an upper bound: on this problem the sign-momentum votes decay slightly faster "
-              "(about -0.26, quick and full runs alike), so the verdict is bound-holds by a hair rather "
-              "than tight",
         design="the reported rate d T^-1/4 is the sign-momentum form, so the momentum variant is run; the "
                "extrapolated (sim) variant decays faster on this problem (about -0.32)",
         controls=(FROZEN,)),
