@@ -221,16 +221,16 @@ def decide(row: Row, fit, points, results) -> tuple[str, dict | None]:
     if row.floor_term is None or v != "violated":
         return v, None
     means = [float(statistic(row, res, p).mean()) for res, p in zip(results, points, strict=True)]
-    return _floor_verdict(row, points, results, means, fit.window)
+    return _floor_verdict(row, points, results, means, fit)
 
 
-def _floor_verdict(row: Row, points, results, means, window) -> tuple[str, dict]:
+def _floor_verdict(row: Row, points, results, means, fit) -> tuple[str, dict]:
     """The floor-aware verdict of a row that decays more slowly than its T-term: the
     bound holds through its non-vanishing term only where that term could have been
     broken, i.e. lies below the start's measure by :data:`FLOOR_FACTOR` on the window."""
     floors = [FLOOR_TERMS[row.floor_term](p, res) for p, res in zip(points, results, strict=True)]
     starts = [start_measure(row, p) for p in points]
-    inside = [i for i, x in enumerate(grid_values(points, row)) if x in window]
+    inside = [i for i, x in enumerate(fit.x) if x in fit.window]  # the points are in grid order
     below = all(means[i] <= floors[i] for i in inside)
     meaningful = all(floors[i] * FLOOR_FACTOR <= starts[i] for i in inside)
     info = {"formula": row.floor_term, "value": floors, "start_measure": starts, "factor": FLOOR_FACTOR,
@@ -254,15 +254,6 @@ def _floor_verdict(row: Row, points, results, means, window) -> tuple[str, dict]
 def _range(values, inside) -> str:
     sel = [values[i] for i in inside]
     return f"{min(sel):.3g} to {max(sel):.3g}" if min(sel) != max(sel) else f"{sel[0]:.3g}"
-
-
-def grid_values(points, row: Row) -> list[float]:
-    key = {"T": "T", "n": "n"}.get(row.variable)
-    if key is not None:
-        return [float(p[key]) for p in points]
-    if row.variable in ("d", "m"):
-        return [float(p["problem_params"][row.variable]) for p in points]
-    return [float(p["split"]["zeta"]) for p in points]
 
 
 def evaluate(row: Row, points: list[dict], results: list[dict], full: bool = False,
