@@ -40,6 +40,7 @@ def plot_row(row: dict, path) -> None:
                 label=f"control '{c['name']}': {c['verdict']} ({mark})")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.margins(x=0.06, y=0.12)  # markers at the extremes stay inside the frame
     ax.set_xlabel(row["variable"])
     ax.set_ylabel(row["statistic"])
     ax.set_title(f"{row['label']}: {row['verdict']}", fontsize=10)
