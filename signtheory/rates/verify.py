@@ -25,7 +25,7 @@ from ..errors import Interrupted, InvalidParameterError
 from ..methods import get_method
 from ..problems import make_problem
 from .controls import SENSITIVITY, Control, control_seeds
-from .fits import fit_slope, judge_interval, verdict
+from .fits import fit_slope, judge_interval
 from .registry import Row, rows
 from .store import ResultStore
 from .sweep import EXTRAS, point, run_sweep
@@ -321,7 +321,7 @@ def evaluate(row: Row, points: list[dict], results: list[dict], full: bool = Fal
             theory_n = row.theory_exponent * math.log(grid[-1] / grid[0]) / math.log(calls[-1] / calls[0])
             out["in_N"] = {"theory_exponent": theory_n, "measured_exponent": nfit.slope,
                            "ci_low": nfit.ci_low, "ci_high": nfit.ci_high,
-                           "verdict": verdict(theory_n, nfit)}
+                           "verdict": judge_interval(*judged_interval(nfit), theory_n)}
     return out
 
 
