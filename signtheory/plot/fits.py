@@ -71,8 +71,9 @@ def plot_summary(rows: list[dict], path) -> None:
         err = [[r["measured_exponent"] - r["ci_low"]], [r["ci_high"] - r["measured_exponent"]]]
         ax.errorbar([dev], [y], xerr=err, fmt="o", ms=4, color=VERDICT_COLORS.get(r["verdict"], "k"), zorder=2)
         why = []
-        if (r.get("floor_term") or {}).get("could_be_broken"):
-            why.append("below its floor term")
+        floor = r.get("floor_term") or {}
+        if floor.get("could_be_broken"):
+            why.append("below its floor term" if floor.get("measure_below") else "above its floor term")
         if r.get("loose"):
             why.append("known loose")
         if why:

@@ -172,7 +172,10 @@ _VOTE_NOISE_N = (
     "n-dependence is the vote's noise instead (about n^-0.1 here), and a T-independent floor in n is not "
     "isolated on this split (the counterexample rows show a real one). What the row checks is that the "
     "measure stays below the floor term 2 R d n^-1/2 while that term lies at least 4x below the start's "
-    "measure, so that a method that never moves would break it")
+    "measure, so that a method that never moves would break it. The check leaves out the bound's T-term "
+    "(sqrt(d)(Delta + L/2) T^-1/2, about 1.06 at T = 256 with the derived constants): on the full grid, "
+    "at n = 10241 the floor term alone (1.03) falls below the measure (1.14) and the row is violated there, "
+    "though the measure stays below the sum of both terms")
 
 ROWS: tuple[Row, ...] = (
     # ---------------------------------------------------------------- Table A: centralized
