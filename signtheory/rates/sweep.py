@@ -14,14 +14,13 @@ import ctypes
 import os
 import signal
 import sys
-import threading
-import time
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 
+from .._supervise import exit_when_gone
 from .store import ResultStore
 
 SUMMARY_KEYS = ("avg_grad_l1", "avg_grad_l2", "avg_grad_l2sq", "avg_estimator_error", "sign_agreement",
@@ -96,8 +95,9 @@ PARENT_POLL = 0.5  # seconds between a pool worker's checks that its parent is a
 def die_with_parent(parent_pid: int) -> None:
     """Initializer of the sweep's pool processes: they never outlive the process that
     started them, whatever ends it (SIGKILL included): the kernel kills them with their
-    parent on Linux, and a watcher thread exits once the parent is gone elsewhere. Ctrl-C
-    is the parent's to handle: the workers ignore SIGINT."""
+    parent on Linux, and a watcher thread (:func:`signtheory._supervise.exit_when_gone`)
+    exits once the parent is gone elsewhere. Ctrl-C is the parent's to handle: the
+    workers ignore SIGINT."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         try:
@@ -106,13 +106,7 @@ def die_with_parent(parent_pid: int) -> None:
             pass
     if os.getppid() != parent_pid:  # the parent died before the call took effect
         os._exit(1)
-
-    def watch():
-        while os.getppid() == parent_pid:
-            time.sleep(PARENT_POLL)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    exit_when_gone(parent_pid, PARENT_POLL, code=1)
 
 
 def _run_on_pool(todo, points, processes, finished) -> None:

@@ -26,12 +26,12 @@ import multiprocessing as mp
 import os
 import secrets
 import signal
-import threading
 import time
 from multiprocessing import shared_memory
 
 import numpy as np
 
+from ..._supervise import alive, exit_when_gone
 from ...errors import InvalidParameterError, WorkerFailure
 from .jobs import check_timeout, make_job
 from .server import ServerLink, serve
@@ -137,7 +137,7 @@ class ShmWorker:
 
     def receive(self):
         while not self.go.acquire(timeout=WORKER_POLL):
-            if not _server_alive(self.server_pid):
+            if not alive(self.server_pid):
                 os._exit(0)  # nobody left to talk to
         return self.down
 
@@ -145,32 +145,10 @@ class ShmWorker:
         self.down = self.slot = self.slots = None
 
 
-def _server_alive(pid: int) -> bool:
-    parent = mp.parent_process()
-    if parent is not None and not parent.is_alive():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
-def _watch_server(server_pid: int) -> None:
-    """A worker's watchdog thread: end the process when its server is gone, even if the
-    worker itself is stuck."""
-    while True:
-        time.sleep(WORKER_POLL)
-        if not _server_alive(server_pid):
-            os._exit(0)
-
-
 def worker_main(job, j, shm_name, size, ready, go, server_pid):
     """The target of worker j's process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers on Ctrl-C
-    threading.Thread(target=_watch_server, args=(server_pid,), daemon=True, name="server-watch").start()
+    exit_when_gone(server_pid, WORKER_POLL)  # even if the worker itself is stuck
 
     layout = Layout(job["n"], job["d"], job["up"], job["down"])
     shm = shared_memory.SharedMemory(name=shm_name)
