@@ -220,18 +220,17 @@ def decide(row: Row, fit, points, results) -> tuple[str, dict | None]:
     v = classify(row, fit)
     if row.floor_term is None or v != "violated":
         return v, None
-    means = [float(statistic(row, res, p).mean()) for res, p in zip(results, points, strict=True)]
-    return _floor_verdict(row, points, results, means, fit)
+    return _floor_verdict(row, points, results, fit)
 
 
-def _floor_verdict(row: Row, points, results, means, fit) -> tuple[str, dict]:
+def _floor_verdict(row: Row, points, results, fit) -> tuple[str, dict]:
     """The floor-aware verdict of a row that decays more slowly than its T-term: the
     bound holds through its non-vanishing term only where that term could have been
     broken, i.e. lies below the start's measure by :data:`FLOOR_FACTOR` on the window."""
     floors = [FLOOR_TERMS[row.floor_term](p, res) for p, res in zip(points, results, strict=True)]
     starts = [start_measure(row, p) for p in points]
     inside = [i for i, x in enumerate(fit.x) if x in fit.window]  # the points are in grid order
-    below = all(means[i] <= floors[i] for i in inside)
+    below = all(fit.mean[i] <= floors[i] for i in inside)
     meaningful = all(floors[i] * FLOOR_FACTOR <= starts[i] for i in inside)
     info = {"formula": row.floor_term, "value": floors, "start_measure": starts, "factor": FLOOR_FACTOR,
             "measure_below": below, "could_be_broken": meaningful}
@@ -405,10 +404,8 @@ def verify(out="verify-report", *, quick: bool = True, only=None, scheduler: str
     out = Path(out)
     store = ResultStore(out / "store")
     start = time.perf_counter()
-    def wants_variants(row):
-        return (full or row.id in QUICK_SENSITIVITY) if sensitivity is None else sensitivity
-
-    plans = [plan_row(row, full, seed, wants_variants(row)) for row in chosen]
+    plans = [plan_row(row, full, seed, (full or row.id in QUICK_SENSITIVITY) if sensitivity is None
+                      else sensitivity) for row in chosen]
     lists = [pts for plan in plans for pts in _point_lists(plan)]
     everything = [p for pts in lists for p in pts]
     todo = [p for p in everything if p not in store]
